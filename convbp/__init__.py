@@ -1,0 +1,28 @@
+"""convbp: convolution and its backward pass, for every stride, padding, dilation and group.
+
+The companion package of the convbp book. The fast path (:func:`conv`,
+:func:`conv_backward`, :func:`conv_transpose`, pooling) is vectorized NumPy; the
+readable paths (:func:`conv_backward_as_convolutions`, :mod:`convbp.reference`) state
+the same maths as the book, and the tests prove all of them equal.
+
+Conventions follow PyTorch: ``x`` is ``(N, C_in, *spatial)``, ``w`` is
+``(C_out, C_in // groups, *kernel)``, and ``dilation=1`` means no dilation.
+"""
+
+from . import geometry
+from ._types import Gradients
+from .convolution import conv, conv_backward, conv_transpose
+from .recipe import conv_backward_as_convolutions, dilate, flip
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Gradients",
+    "conv",
+    "conv_backward",
+    "conv_backward_as_convolutions",
+    "conv_transpose",
+    "dilate",
+    "flip",
+    "geometry",
+]

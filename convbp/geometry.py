@@ -1,0 +1,391 @@
+r"""Integer geometry of strided, padded, dilated convolution and pooling.
+
+Every output size, leftover remainder and padding of the backward convolutions in
+``convbp`` is computed in this module and nowhere else; the array code asks for a
+:class:`ConvGeometry` and reads its fields.
+
+Index form, one spatial dimension (the book's chapter "The backward pass at stride > 1"
+derives it; every spatial dimension behaves the same way, independently).
+Input length ``n``, kernel length ``k``, stride ``s``, dilation ``d``, padding
+``(p_lo, p_hi)``::
+
+    forward     y[o] = sum_m  w[m] * x[s*o + d*m - p_lo],          0 <= o < O
+    size        O    = floor((n + p_lo + p_hi - d*(k-1) - 1) / s) + 1
+    remainder   r    = (n + p_lo + p_hi - d*(k-1) - 1) mod s
+                       (the last r padded rows are never read: their gradient is 0)
+
+    input grad  dx[a] = sum_{o,m : s*o + d*m - p_lo = a}  dy[o] * w[m]
+                      = corr(pad(dilate(dy, s), (d*(k-1) - p_lo, d*(k-1) - p_hi + r)),
+                             flip(w), dilation=d)[a]
+    weight grad dw[m] = sum_o dy[o] * x[s*o + d*m - p_lo]
+                      = corr(crop_hi(pad(x, (p_lo, p_hi)), r), dilate(dy, s), stride=d)[m]
+
+A negative entry in :attr:`ConvGeometry.dx_padding` means "crop that many entries"
+(it happens when the forward padding exceeds the dilated kernel extent minus one).
+
+For a transposed convolution the same geometry is used with the roles swapped: its
+input has the size of the convolution's output, and ``output_padding`` plays the role
+of ``r`` (it picks which of the several input sizes that map to the same output size
+is meant).
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+__all__ = [
+    "ConvGeometry",
+    "as_tuple",
+    "as_padding",
+    "conv_output_size",
+    "conv_geometry",
+    "conv_transpose_geometry",
+    "pool_geometry",
+]
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return repr(tuple(_fmt_plain(v) for v in value))
+    return repr(_fmt_plain(value))
+
+
+def _fmt_plain(v):
+    if isinstance(v, (list, tuple)):
+        return tuple(_fmt_plain(u) for u in v)
+    if _is_int(v):
+        return int(v)
+    return v
+
+
+def as_tuple(value, ndim: int, op: str, name: str, *, minimum: int = 1) -> tuple[int, ...]:
+    """Normalise an int-or-sequence parameter to one int per spatial dimension.
+
+    Parameters
+    ----------
+    value : int or sequence of int
+        One int for every spatial dimension, or a sequence of ``ndim`` ints.
+    ndim : int
+        Number of spatial dimensions.
+    op, name : str
+        Operation and parameter name, used in the error message.
+    minimum : int
+        Smallest allowed value (1 for stride and dilation, 0 for output padding).
+
+    Returns
+    -------
+    tuple of int, length ``ndim``
+
+    Raises
+    ------
+    TypeError, ValueError
+        With a message naming ``op``, ``name`` and the value.
+
+    Examples
+    --------
+    >>> as_tuple(2, 2, "conv", "stride")
+    (2, 2)
+    >>> as_tuple((1, 3), 2, "conv", "dilation")
+    (1, 3)
+    """
+    kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+    want = f"{kind} or a tuple of {ndim} such ints"
+    if _is_int(value):
+        items = (int(value),) * ndim
+    elif isinstance(value, (tuple, list)):
+        if len(value) != ndim:
+            raise ValueError(
+                f"{op}: {name} must be {want} (one per spatial dim), got {_fmt(value)} "
+                f"of length {len(value)}"
+            )
+        if not all(_is_int(v) for v in value):
+            raise TypeError(f"{op}: {name} must be {want}, got {_fmt(value)}")
+        items = tuple(int(v) for v in value)
+    else:
+        raise TypeError(f"{op}: {name} must be {want}, got {value!r}")
+    if any(v < minimum for v in items):
+        raise ValueError(f"{op}: {name} must be {want}, got {_fmt(value)}")
+    return items
+
+
+def as_padding(padding, ndim: int, op: str, name: str = "padding") -> tuple[tuple[int, int], ...]:
+    """Normalise padding to one ``(lo, hi)`` pair per spatial dimension.
+
+    Parameters
+    ----------
+    padding : int, sequence of int, or sequence of (int, int)
+        The same padding on both sides of every dimension; one int per dimension
+        (symmetric); or one ``(lo, hi)`` pair per dimension (asymmetric).
+    ndim : int
+        Number of spatial dimensions.
+    op, name : str
+        Operation and parameter name, used in the error message.
+
+    Returns
+    -------
+    tuple of (int, int), length ``ndim``
+
+    Examples
+    --------
+    >>> as_padding(1, 2, "conv")
+    ((1, 1), (1, 1))
+    >>> as_padding(((0, 1), (2, 0)), 2, "conv")
+    ((0, 1), (2, 0))
+    """
+    want = (
+        f"a non-negative int, a tuple of {ndim} non-negative ints, "
+        f"or a tuple of {ndim} (lo, hi) pairs"
+    )
+    if _is_int(padding):
+        pairs = ((int(padding), int(padding)),) * ndim
+    elif isinstance(padding, (tuple, list)):
+        if len(padding) != ndim:
+            raise ValueError(
+                f"{op}: {name} must be {want}, got {_fmt(padding)} of length {len(padding)}"
+            )
+        pairs = []
+        for p in padding:
+            if _is_int(p):
+                pairs.append((int(p), int(p)))
+            elif isinstance(p, (tuple, list)) and len(p) == 2 and all(_is_int(v) for v in p):
+                pairs.append((int(p[0]), int(p[1])))
+            else:
+                raise TypeError(f"{op}: {name} must be {want}, got {_fmt(padding)}")
+        pairs = tuple(pairs)
+    else:
+        raise TypeError(f"{op}: {name} must be {want}, got {padding!r}")
+    if any(v < 0 for pair in pairs for v in pair):
+        raise ValueError(f"{op}: {name} must be {want}, got {_fmt(padding)}")
+    return pairs
+
+
+def conv_output_size(n: int, k: int, stride: int = 1, padding: tuple[int, int] = (0, 0),
+                     dilation: int = 1) -> int:
+    """Output length of a convolution along one dimension.
+
+    ``floor((n + p_lo + p_hi - d*(k-1) - 1) / s) + 1``; may be ``<= 0`` when the kernel
+    does not fit (callers validate through :func:`conv_geometry`).
+
+    Examples
+    --------
+    >>> conv_output_size(7, 3, stride=2)
+    3
+    >>> conv_output_size(8, 3, stride=2)   # one leftover row
+    3
+    """
+    lo, hi = padding
+    return (n + lo + hi - dilation * (k - 1) - 1) // stride + 1
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """The integer geometry of one convolution, per spatial dimension.
+
+    All fields are tuples with one entry per spatial dimension.
+
+    Attributes
+    ----------
+    in_size : tuple of int
+        Spatial size ``n`` of the convolution's input ``x``.
+    kernel_size : tuple of int
+        Spatial size ``k`` of the kernel ``w``.
+    stride, dilation : tuple of int
+    padding : tuple of (int, int)
+        ``(p_lo, p_hi)`` zero padding of the input.
+    out_size : tuple of int
+        Spatial size ``O`` of the output ``y``.
+    """
+
+    in_size: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]
+    dilation: tuple[int, ...]
+    out_size: tuple[int, ...]
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial dimensions."""
+        return len(self.in_size)
+
+    @property
+    def padded_size(self) -> tuple[int, ...]:
+        """``n + p_lo + p_hi``: the length of the zero-padded input."""
+        return tuple(n + lo + hi for n, (lo, hi) in zip(self.in_size, self.padding))
+
+    @property
+    def extent(self) -> tuple[int, ...]:
+        """``d*(k-1) + 1``: how many input rows one dilated kernel window spans."""
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation))
+
+    @property
+    def remainder(self) -> tuple[int, ...]:
+        """Padded rows at the high end that no window reads (their gradient is 0).
+
+        ``r = n + p_lo + p_hi - d*(k-1) - 1 - s*(O-1)``; for a convolution this is
+        ``(n + p_lo + p_hi - d*(k-1) - 1) mod s``; for a transposed convolution it is
+        its ``output_padding``.
+        """
+        return tuple(
+            P - e - s * (O - 1)
+            for P, e, s, O in zip(self.padded_size, self.extent, self.stride, self.out_size)
+        )
+
+    @property
+    def dilated_out_size(self) -> tuple[int, ...]:
+        """``s*(O-1) + 1``: the length of ``dy`` after inserting ``s-1`` zeros between entries."""
+        return tuple(s * (O - 1) + 1 for s, O in zip(self.stride, self.out_size))
+
+    @property
+    def dx_padding(self) -> tuple[tuple[int, int], ...]:
+        """Padding of the dilated ``dy`` for the input-gradient convolution.
+
+        ``(d*(k-1) - p_lo, d*(k-1) - p_hi + r)``; a negative entry means cropping.
+        """
+        return tuple(
+            (e - 1 - lo, e - 1 - hi + r)
+            for e, (lo, hi), r in zip(self.extent, self.padding, self.remainder)
+        )
+
+    def window(self, tap: tuple[int, ...]) -> tuple[slice, ...]:
+        """Slices of the padded input read by kernel tap ``tap`` at every output position.
+
+        Along each dimension: ``d*m, d*m + s, ..., d*m + s*(O-1)``.
+        """
+        return tuple(
+            slice(d * m, d * m + s * (O - 1) + 1, s)
+            for m, d, s, O in zip(tap, self.dilation, self.stride, self.out_size)
+        )
+
+    def unpadded(self) -> tuple[slice, ...]:
+        """Slices that cut the original input out of the padded one."""
+        return tuple(slice(lo, lo + n) for n, (lo, _hi) in zip(self.in_size, self.padding))
+
+
+def _check_fits(op: str, in_size, kernel_size, padding, dilation, what="kernel"):
+    for i, (n, k, (lo, hi), d) in enumerate(zip(in_size, kernel_size, padding, dilation)):
+        ext = d * (k - 1) + 1
+        if ext > n + lo + hi:
+            dil = f" with dilation {d}" if d != 1 else ""
+            raise ValueError(
+                f"{op}: {what} of size {k}{dil} spans {ext} rows, larger than the padded "
+                f"input ({n} + {lo} + {hi} = {n + lo + hi}) in spatial dim {i}"
+            )
+
+
+def conv_geometry(op: str, in_size, kernel_size, stride=1, padding=0, dilation=1) -> ConvGeometry:
+    """Validate the arguments of a convolution and return its geometry.
+
+    Parameters
+    ----------
+    op : str
+        Name of the calling operation (used in error messages).
+    in_size, kernel_size : sequence of int
+        Spatial sizes of ``x`` and ``w``.
+    stride, padding, dilation
+        As accepted by :func:`convbp.conv`.
+
+    Returns
+    -------
+    ConvGeometry
+
+    Examples
+    --------
+    >>> g = conv_geometry("conv", (8, 8), (3, 3), stride=2)
+    >>> g.out_size, g.remainder, g.dx_padding
+    ((3, 3), (1, 1), ((2, 3), (2, 3)))
+    """
+    in_size = tuple(int(n) for n in in_size)
+    kernel_size = tuple(int(k) for k in kernel_size)
+    nd = len(in_size)
+    stride = as_tuple(stride, nd, op, "stride")
+    dilation = as_tuple(dilation, nd, op, "dilation")
+    padding = as_padding(padding, nd, op)
+    _check_fits(op, in_size, kernel_size, padding, dilation)
+    out = tuple(
+        conv_output_size(n, k, s, p, d)
+        for n, k, s, p, d in zip(in_size, kernel_size, stride, padding, dilation)
+    )
+    return ConvGeometry(in_size, kernel_size, stride, padding, dilation, out)
+
+
+def conv_transpose_geometry(op: str, in_size, kernel_size, stride=1, padding=0,
+                            output_padding=0, dilation=1) -> ConvGeometry:
+    """Geometry of a transposed convolution, expressed as the convolution it transposes.
+
+    The transposed convolution maps an array of spatial size ``in_size`` (the
+    convolution's *output* size ``O``) to one of size
+    ``(O-1)*s - p_lo - p_hi + d*(k-1) + output_padding + 1`` (the convolution's *input*
+    size). The returned geometry describes that convolution: its ``in_size`` is the
+    transposed convolution's output size and its ``out_size`` is ``in_size`` here.
+
+    ``output_padding`` must be smaller than the stride or the dilation (as in PyTorch).
+
+    Examples
+    --------
+    >>> g = conv_transpose_geometry("conv_transpose", (3,), (3,), stride=2, output_padding=1)
+    >>> g.in_size, g.out_size, g.remainder
+    ((8,), (3,), (1,))
+    """
+    in_size = tuple(int(n) for n in in_size)
+    kernel_size = tuple(int(k) for k in kernel_size)
+    nd = len(in_size)
+    stride = as_tuple(stride, nd, op, "stride")
+    dilation = as_tuple(dilation, nd, op, "dilation")
+    padding = as_padding(padding, nd, op)
+    output_padding = as_tuple(output_padding, nd, op, "output_padding", minimum=0)
+    for i, (op_, s, d) in enumerate(zip(output_padding, stride, dilation)):
+        if op_ >= s and op_ >= d:
+            raise ValueError(
+                f"{op}: output_padding must be smaller than the stride or the dilation, "
+                f"got output_padding {op_} with stride {s} and dilation {d} in spatial dim {i}"
+            )
+    full = tuple(
+        (O - 1) * s - lo - hi + d * (k - 1) + op_ + 1
+        for O, k, s, (lo, hi), d, op_ in zip(in_size, kernel_size, stride, padding, dilation,
+                                             output_padding)
+    )
+    for i, (n, (lo, hi)) in enumerate(zip(full, padding)):
+        if n < 1:
+            raise ValueError(
+                f"{op}: padding {_fmt(padding[i])} removes the whole output in spatial dim {i} "
+                f"(output size would be {n})"
+            )
+    return ConvGeometry(full, kernel_size, stride, padding, dilation, in_size)
+
+
+def pool_geometry(op: str, in_size, kernel_size, stride=None, padding=0) -> ConvGeometry:
+    """Validate the arguments of a pooling operation and return its geometry.
+
+    Pooling windows follow the same arithmetic as a convolution with dilation 1;
+    ``stride`` defaults to ``kernel_size``. The padding must be at most half the window
+    on each side (as in PyTorch), so every window holds at least one real input value.
+
+    Examples
+    --------
+    >>> g = pool_geometry("max_pool", (5, 5), 2)
+    >>> g.out_size, g.remainder
+    ((2, 2), (1, 1))
+    """
+    in_size = tuple(int(n) for n in in_size)
+    nd = len(in_size)
+    kernel_size = as_tuple(kernel_size, nd, op, "kernel_size")
+    stride = kernel_size if stride is None else as_tuple(stride, nd, op, "stride")
+    padding = as_padding(padding, nd, op)
+    for i, (k, (lo, hi)) in enumerate(zip(kernel_size, padding)):
+        if max(lo, hi) > k // 2:
+            raise ValueError(
+                f"{op}: padding must be at most half the window (kernel_size // 2 = {k // 2}), "
+                f"got padding {_fmt(padding[i])} with kernel_size {k} in spatial dim {i}"
+            )
+    dilation = (1,) * nd
+    _check_fits(op, in_size, kernel_size, padding, dilation, what="window")
+    out = tuple(
+        conv_output_size(n, k, s, p, 1) for n, k, s, p in zip(in_size, kernel_size, stride, padding)
+    )
+    return ConvGeometry(in_size, kernel_size, stride, padding, dilation, out)

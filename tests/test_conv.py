@@ -1,0 +1,237 @@
+"""conv, conv_backward, conv_transpose: the fast path against independent oracles.
+
+Oracles: the plain-loop reference (convbp.reference), finite differences
+(convbp.gradcheck), the dilate-pad-flip recipe (conv_backward_as_convolutions), and
+the adjoint identity for conv_transpose. Each case uses seeded random data and a
+random (never all-ones) upstream gradient.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import convbp
+from convbp import gradcheck, reference
+from convbp.geometry import conv_geometry
+
+
+def _case(nd, n, c_in, c_out, size, kernel, stride=1, padding=0, dilation=1, groups=1):
+    size = (size,) * nd if isinstance(size, int) else tuple(size)
+    kernel = (kernel,) * nd if isinstance(kernel, int) else tuple(kernel)
+    return dict(nd=nd, n=n, c_in=c_in, c_out=c_out, size=size, kernel=kernel,
+                kw=dict(stride=stride, padding=padding, dilation=dilation, groups=groups))
+
+
+def _fits(c):
+    try:
+        conv_geometry("conv", c["size"], c["kernel"], c["kw"]["stride"], c["kw"]["padding"],
+                      c["kw"]["dilation"])
+    except ValueError:
+        return False
+    return True
+
+
+def _grid():
+    cases = []
+    # 2-D: every stride 1-4 x padding (none, symmetric, asymmetric) x dilation 1-3 x
+    # an even and an odd size; groups and batch vary along the grid.
+    pads2 = [0, 1, ((0, 2), (1, 0))]
+    for i, (s, p, d, size) in enumerate(itertools.product(range(1, 5), pads2, (1, 2, 3), (7, 8))):
+        groups = (1, 2, 4)[i % 3]
+        cases.append(_case(2, 1 + i % 3, 4, 4, size, 3, s, p, d, groups))
+    # 1-D: a wider sweep, sizes that leave leftover rows, stride larger than the kernel
+    pads1 = [0, 2, ((1, 0),), ((0, 3),)]
+    for i, (s, p, d, size) in enumerate(itertools.product(range(1, 5), pads1, (1, 2, 3),
+                                                          (5, 6, 9))):
+        cases.append(_case(1, 2, 2, 3, size, 2 + i % 2, s, p, d, 1))
+    # 3-D
+    for s, p, d in [(1, 0, 1), (2, 1, 1), (2, 0, 2), (3, ((0, 1), 1, (2, 0)), 1), ((1, 2, 3), 0, 1)]:
+        cases.append(_case(3, 2, 2, 2, (5, 6, 7), 2, s, p, d, 2))
+    # hard cases, named
+    cases += [
+        _case(2, 1, 1, 1, 1, 1),                                  # size-1 everything
+        _case(2, 2, 3, 2, (1, 9), (1, 3), stride=(1, 2)),          # size-1 spatial dim
+        _case(2, 2, 2, 3, 7, 2, stride=5),                         # stride > kernel
+        _case(2, 1, 2, 2, 6, 3, stride=4, padding=((0, 3), (3, 0))),   # padding > kernel-1
+        _case(1, 1, 1, 1, 1, 1, stride=3, padding=((3, 0),)),        # x never read
+        _case(2, 3, 6, 6, 8, 3, stride=2, padding=1, groups=6),       # depthwise
+        _case(2, 2, 6, 12, 9, 3, stride=2, groups=3),                 # channel multiplier
+        _case(2, 2, 16, 16, 6, 3, stride=2, padding=1, groups=2),     # big groups (BLAS path)
+        _case(1, 4, 3, 5, 11, 4, stride=3, padding=((2, 1),), dilation=2),
+    ]
+    return [c for c in cases if _fits(c)]
+
+
+GRID = _grid()
+
+
+def _ids(c):
+    kw = c["kw"]
+    return (f"{c['nd']}d-n{c['size']}-k{c['kernel']}-s{kw['stride']}-p{kw['padding']}"
+            f"-d{kw['dilation']}-g{kw['groups']}").replace(" ", "")
+
+
+def _data(c, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    g = c["kw"]["groups"]
+    x = rng.normal(size=(c["n"], c["c_in"], *c["size"])).astype(dtype)
+    w = rng.normal(size=(c["c_out"], c["c_in"] // g, *c["kernel"])).astype(dtype)
+    b = rng.normal(size=(c["c_out"],)).astype(dtype)
+    return rng, x, w, b
+
+
+@pytest.mark.parametrize("c", GRID, ids=_ids)
+def test_forward_matches_reference(c):
+    _, x, w, b = _data(c)
+    np.testing.assert_allclose(convbp.conv(x, w, b, **c["kw"]), reference.conv(x, w, b, **c["kw"]),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("c", GRID, ids=_ids)
+def test_backward_matches_reference_and_recipe(c):
+    rng, x, w, b = _data(c)
+    y = convbp.conv(x, w, b, **c["kw"])
+    dy = rng.normal(size=y.shape)
+    fast = convbp.conv_backward(dy, x, w, **c["kw"])
+    loops = reference.conv_backward(dy, x, w, **c["kw"])
+    recipe = convbp.conv_backward_as_convolutions(dy, x, w, **c["kw"])
+    for name, got, want, alt in zip("dx dw db".split(), fast, loops, recipe):
+        assert got.shape == want.shape == alt.shape, name
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10, err_msg=f"fast {name}")
+        np.testing.assert_allclose(alt, want, rtol=1e-10, atol=1e-10, err_msg=f"recipe {name}")
+
+
+@pytest.mark.parametrize("c", GRID, ids=_ids)
+def test_leftover_rows_get_zero_gradient(c):
+    """Padded rows past the last window are never read: dx there is exactly 0."""
+    rng, x, w, _ = _data(c)
+    kw = c["kw"]
+    g = conv_geometry("conv", c["size"], c["kernel"], kw["stride"], kw["padding"], kw["dilation"])
+    dy = rng.normal(size=(c["n"], c["c_out"], *g.out_size))
+    dx = convbp.conv_backward(dy, x, w, **kw).dx
+    for axis, (r, (lo, hi), n) in enumerate(zip(g.remainder, g.padding, c["size"])):
+        unread_real_rows = max(0, r - hi)  # leftover rows that are real input, not padding
+        if unread_real_rows:
+            tail = np.take(dx, range(n - unread_real_rows, n), axis=2 + axis)
+            assert np.all(tail == 0)
+
+
+FD_GRID = [c for c in GRID if c["n"] * c["c_in"] * np.prod(c["size"]) <= 200][::3]
+
+
+@pytest.mark.parametrize("c", FD_GRID, ids=_ids)
+def test_backward_matches_finite_differences(c):
+    _, x, w, b = _data(c, seed=1)
+    result = gradcheck.check_conv_gradients(x, w, b, backward=convbp.conv_backward, seed=2,
+                                            **c["kw"])
+    result.assert_ok()
+
+
+@pytest.mark.parametrize("c", GRID, ids=_ids)
+def test_conv_transpose_is_the_adjoint(c):
+    rng, x, w, b = _data(c)
+    kw = c["kw"]
+    g = conv_geometry("conv", c["size"], c["kernel"], kw["stride"], kw["padding"], kw["dilation"])
+    dy = rng.normal(size=(c["n"], c["c_out"], *g.out_size))
+    lhs, rhs = gradcheck.adjoint_identity(x, dy, w, conv=convbp.conv,
+                                          conv_transpose=convbp.conv_transpose, **kw)
+    assert lhs == pytest.approx(rhs, rel=1e-10, abs=1e-10)
+    # and conv_transpose is the input gradient, with output_padding picking the size
+    xt = convbp.conv_transpose(dy, w, stride=kw["stride"], padding=kw["padding"],
+                               dilation=kw["dilation"], groups=kw["groups"],
+                               output_padding=g.remainder if max(g.remainder) else 0)
+    np.testing.assert_allclose(xt, convbp.conv_backward(dy, x, w, **kw).dx, rtol=1e-10, atol=1e-10)
+    b = rng.normal(size=(c["c_in"],))  # the transposed op outputs C_in channels
+    ref = reference.conv_transpose(dy, w, b, stride=kw["stride"], padding=kw["padding"],
+                                   dilation=kw["dilation"], groups=kw["groups"],
+                                   output_padding=g.remainder)
+    got = convbp.conv_transpose(dy, w, b, stride=kw["stride"], padding=kw["padding"],
+                                dilation=kw["dilation"], groups=kw["groups"],
+                                output_padding=g.remainder)
+    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
+
+
+def test_conv_transpose_output_padding_smaller_than_dilation():
+    """output_padding >= stride is allowed when it is < dilation; rows past the windows get 0."""
+    rng = np.random.default_rng(3)
+    x, w = rng.normal(size=(2, 3, 4)), rng.normal(size=(3, 2, 3))
+    got = convbp.conv_transpose(x, w, stride=1, dilation=3, output_padding=2)
+    want = reference.conv_transpose(x, w, stride=1, dilation=3, output_padding=2)
+    assert got.shape == (2, 2, 4 + 6 + 2)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert np.all(got[..., -2:] == 0)
+
+
+def test_stride2_textbook_example_by_hand():
+    """1-D, x of length 5, k=3, stride 2: y0 = w.x[0:3], y1 = w.x[2:5]; dx[2] gets both."""
+    x = np.array([[[1.0, 2.0, 3.0, 4.0, 5.0]]])
+    w = np.array([[[1.0, 10.0, 100.0]]])
+    dy = np.array([[[2.0, -1.0]]])
+    np.testing.assert_array_equal(convbp.conv(x, w, stride=2), [[[321.0, 543.0]]])
+    g = convbp.conv_backward(dy, x, w, stride=2)
+    np.testing.assert_array_equal(g.dx, [[[2.0, 20.0, 200.0 - 1.0, -10.0, -100.0]]])
+    np.testing.assert_array_equal(g.dw, [[[2 * 1 - 3, 2 * 2 - 4, 2 * 3 - 5]]])
+    np.testing.assert_array_equal(g.db, [1.0])
+
+
+@pytest.mark.parametrize("fn", ["conv", "conv_backward", "conv_backward_as_convolutions",
+                                "conv_transpose"])
+def test_dtypes(fn):
+    rng = np.random.default_rng(4)
+    x32 = rng.normal(size=(2, 2, 6, 6)).astype(np.float32)
+    w32 = rng.normal(size=(2, 2, 3, 3)).astype(np.float32)
+    dy32 = rng.normal(size=(2, 2, 2, 2)).astype(np.float32)
+    xi, wi, dyi = (a.round().astype(np.int64) for a in (x32, w32, dy32))
+    kw = dict(stride=2)
+    if fn == "conv":
+        assert convbp.conv(x32, w32, **kw).dtype == np.float32
+        out = convbp.conv(xi, wi, **kw)
+        assert out.dtype == np.float64
+        np.testing.assert_array_equal(out, convbp.conv(xi.astype(float), wi.astype(float), **kw))
+    elif fn == "conv_transpose":
+        assert convbp.conv_transpose(dy32, w32, **kw).dtype == np.float32
+        assert convbp.conv_transpose(dyi, wi, **kw).dtype == np.float64
+    else:
+        f = getattr(convbp, fn)
+        g = f(dy32, x32, w32, **kw)
+        assert [a.dtype for a in g] == [np.float32] * 3
+        g64 = f(dy32.astype(np.float64), x32.astype(np.float64), w32.astype(np.float64), **kw)
+        for a, b in zip(g, g64):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+        gi = f(dyi, xi, wi, **kw)
+        assert [a.dtype for a in gi] == [np.float64] * 3
+
+
+def test_gradients_named_tuple_and_shapes():
+    rng = np.random.default_rng(5)
+    x, w = rng.normal(size=(3, 4, 9, 8)), rng.normal(size=(6, 2, 3, 2))
+    y = convbp.conv(x, w, stride=(2, 3), padding=((1, 0), 1), dilation=(1, 2), groups=2)
+    g = convbp.conv_backward(rng.normal(size=y.shape), x, w, stride=(2, 3),
+                             padding=((1, 0), 1), dilation=(1, 2), groups=2)
+    assert isinstance(g, convbp.Gradients) and g._fields == ("dx", "dw", "db")
+    assert g.dx.shape == x.shape and g.dw.shape == w.shape and g.db.shape == (6,)
+
+
+def test_list_inputs_are_accepted():
+    out = convbp.conv([[[1, 2, 3]]], [[[1, -1]]])
+    np.testing.assert_array_equal(out, [[[-1.0, -1.0]]])
+
+
+def test_dilate_and_flip():
+    a = np.arange(6).reshape(1, 1, 2, 3)
+    d = convbp.dilate(a, (2, 3))
+    assert d.shape == (1, 1, 3, 7)
+    np.testing.assert_array_equal(d[0, 0], [[0, 0, 0, 1, 0, 0, 2],
+                                            [0, 0, 0, 0, 0, 0, 0],
+                                            [3, 0, 0, 4, 0, 0, 5]])
+    np.testing.assert_array_equal(convbp.dilate(a, 2, axes=[-1])[0, 0], [[0, 0, 1, 0, 2],
+                                                                        [3, 0, 4, 0, 5]])
+    np.testing.assert_array_equal(convbp.dilate(a, 1), a)
+    f = convbp.flip(a)
+    np.testing.assert_array_equal(f[0, 0], [[5, 4, 3], [2, 1, 0]])
+    np.testing.assert_array_equal(convbp.flip(f), a)
+    # convolution (flipped kernel) vs correlation: conv of x with w == np.convolve
+    x, w = np.array([1.0, 2.0, 0.5, -1.0]), np.array([3.0, -2.0, 1.0])
+    np.testing.assert_allclose(convbp.conv(x[None, None], convbp.flip(w[None, None]))[0, 0],
+                               np.convolve(x, w, mode="valid"))

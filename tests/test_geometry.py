@@ -1,0 +1,119 @@
+"""The integer geometry, checked against brute-force enumeration of the windows."""
+
+import itertools
+
+import pytest
+
+from convbp.geometry import (
+    as_padding,
+    as_tuple,
+    conv_geometry,
+    conv_output_size,
+    conv_transpose_geometry,
+    pool_geometry,
+)
+
+GRID_1D = list(itertools.product(range(1, 10), range(1, 4), range(1, 5), range(0, 3), range(0, 3),
+                                 range(1, 4)))
+
+
+def _windows(n, k, s, lo, hi, d):
+    """Start positions o (in the padded input) of every window that fits, by enumeration."""
+    starts = []
+    o = 0
+    while o * s + d * (k - 1) <= n + lo + hi - 1:
+        starts.append(o * s)
+        o += 1
+    return starts
+
+
+@pytest.mark.parametrize("n,k,s,lo,hi,d", GRID_1D)
+def test_output_size_and_remainder_match_enumeration(n, k, s, lo, hi, d):
+    starts = _windows(n, k, s, lo, hi, d)
+    if not starts:
+        with pytest.raises(ValueError, match="conv: kernel of size"):
+            conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
+        return
+    g = conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
+    assert g.out_size == (len(starts),)
+    assert conv_output_size(n, k, s, (lo, hi), d) == len(starts)
+    # rows of the padded input read by some window
+    read = {start + d * m for start in starts for m in range(k)}
+    last_read = max(read)
+    assert g.remainder == (n + lo + hi - 1 - last_read,)
+    assert 0 <= g.remainder[0] < s
+    # the dilated gradient padded by dx_padding has length n + d(k-1): the stride-1
+    # correlation with a dilated k-tap kernel then yields exactly n entries
+    (plo, phi), = g.dx_padding
+    assert g.dilated_out_size[0] + plo + phi == n + d * (k - 1)
+
+
+@pytest.mark.parametrize("n,k,s,lo,hi,d", GRID_1D)
+def test_transpose_geometry_inverts_forward(n, k, s, lo, hi, d):
+    if not _windows(n, k, s, lo, hi, d):
+        return
+    g = conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
+    t = conv_transpose_geometry("conv_transpose", g.out_size, (k,), s, ((lo, hi),),
+                                g.remainder, d)
+    assert t == g
+
+
+def test_window_slices_read_the_enumerated_rows():
+    g = conv_geometry("conv", (9, 8), (3, 2), stride=(2, 3), padding=((1, 0), (0, 2)),
+                      dilation=(2, 1))
+    for tap in itertools.product(range(3), range(2)):
+        rows, cols = g.window(tap)
+        assert list(range(rows.start, rows.stop, rows.step)) == [
+            2 * o + 2 * tap[0] for o in range(g.out_size[0])]
+        assert list(range(cols.start, cols.stop, cols.step)) == [
+            3 * o + tap[1] for o in range(g.out_size[1])]
+
+
+def test_normalisation_forms():
+    assert as_tuple(3, 3, "conv", "stride") == (3, 3, 3)
+    assert as_tuple([1, 2], 2, "conv", "stride") == (1, 2)
+    assert as_tuple(0, 1, "conv_transpose", "output_padding", minimum=0) == (0,)
+    assert as_padding(2, 1, "conv") == ((2, 2),)
+    assert as_padding((1, 2), 2, "conv") == ((1, 1), (2, 2))
+    assert as_padding(((1, 2), 3), 2, "conv") == ((1, 2), (3, 3))
+
+
+@pytest.mark.parametrize("value,exc,match", [
+    (0, ValueError, r"conv: stride must be a positive int .* got 0"),
+    ((2, 0), ValueError, r"conv: stride must be .* got \(2, 0\)"),
+    ((1, 2, 3), ValueError, r"conv: stride must be .* of length 3"),
+    (1.5, TypeError, r"conv: stride must be .* got 1.5"),
+    (True, TypeError, r"conv: stride must be .* got True"),
+    ("2", TypeError, r"conv: stride must be"),
+])
+def test_bad_stride_messages(value, exc, match):
+    with pytest.raises(exc, match=match):
+        as_tuple(value, 2, "conv", "stride")
+
+
+@pytest.mark.parametrize("value,exc", [
+    (-1, ValueError), ((1, -1), ValueError), (((0, -2), 1), ValueError),
+    (((0, 1, 2), 1), TypeError), ((1,), ValueError), (0.5, TypeError),
+])
+def test_bad_padding_messages(value, exc):
+    with pytest.raises(exc, match="conv: padding must be"):
+        as_padding(value, 2, "conv")
+
+
+def test_output_padding_must_be_smaller_than_stride_or_dilation():
+    # stride 2, dilation 1: output_padding 1 is fine, 2 is not
+    conv_transpose_geometry("conv_transpose", (3,), (3,), 2, 0, 1, 1)
+    with pytest.raises(ValueError, match="conv_transpose: output_padding must be smaller"):
+        conv_transpose_geometry("conv_transpose", (3,), (3,), 2, 0, 2, 1)
+    # smaller than the dilation is enough
+    t = conv_transpose_geometry("conv_transpose", (3,), (3,), 1, 0, 2, 3)
+    assert t.in_size == (2 + 6 + 2 + 1,) and t.remainder == (2,)
+
+
+def test_pool_geometry_defaults_and_limits():
+    g = pool_geometry("max_pool", (7, 6), (3, 2))
+    assert g.stride == (3, 2) and g.out_size == (2, 3) and g.remainder == (1, 0)
+    with pytest.raises(ValueError, match=r"max_pool: padding must be at most half the window"):
+        pool_geometry("max_pool", (7,), 3, padding=2)
+    with pytest.raises(ValueError, match=r"avg_pool: window of size 5 .* larger than the padded"):
+        pool_geometry("avg_pool", (2,), 5, padding=1)
