@@ -9,15 +9,18 @@ Conventions follow PyTorch: ``x`` is ``(N, C_in, *spatial)``, ``w`` is
 ``(C_out, C_in // groups, *kernel)``, and ``dilation=1`` means no dilation.
 """
 
-from . import geometry
+from . import geometry, gradcheck, reference
 from ._types import Gradients
 from .convolution import conv, conv_backward, conv_transpose
+from .pool import avg_pool, avg_pool_backward, max_pool, max_pool_backward
 from .recipe import conv_backward_as_convolutions, dilate, flip
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Gradients",
+    "avg_pool",
+    "avg_pool_backward",
     "conv",
     "conv_backward",
     "conv_backward_as_convolutions",
@@ -25,4 +28,8 @@ __all__ = [
     "dilate",
     "flip",
     "geometry",
+    "gradcheck",
+    "max_pool",
+    "max_pool_backward",
+    "reference",
 ]

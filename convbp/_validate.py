@@ -30,7 +30,12 @@ def as_array(a, op: str, name: str) -> np.ndarray:
 
 
 def float_dtype(*arrays: np.ndarray) -> np.dtype:
-    """Common floating dtype: float32 stays float32; integers and bools become float64."""
+    """Common floating dtype of the non-None ``arrays``.
+
+    float32 stays float32; as soon as one operand is an integer or bool array the
+    result is float64 (NumPy's rule, unlike PyTorch, which keeps float32 when an
+    integer tensor meets a float32 one); float16 computes in float32.
+    """
     kinds = [a.dtype for a in arrays if a is not None]
     floats = [dt for dt in kinds if dt.kind == "f"]
     if len(floats) < len(kinds):
@@ -39,6 +44,23 @@ def float_dtype(*arrays: np.ndarray) -> np.dtype:
     if dt.itemsize < 4:  # float16 arithmetic is not worth supporting: compute in float32
         dt = np.dtype(np.float32)
     return dt
+
+
+def check_batched(op: str, x, layout: str = "(N, C, *spatial)") -> np.ndarray:
+    """Convert ``x`` and require a batch axis, a channel axis and at least one spatial axis."""
+    x = as_array(x, op, "x")
+    if x.ndim < 3:
+        raise ValueError(
+            f"{op}: x must have shape {layout} with at least one spatial dim, got shape {x.shape}"
+        )
+    return x
+
+
+def check_bias(op: str, b, channels: int):
+    """``None``, or ``b`` converted and checked to have shape ``(channels,)``."""
+    if b is None:
+        return None
+    return check_shape(op, "b", b, (channels,), "one bias per output channel")
 
 
 def check_groups(op: str, groups) -> int:
@@ -61,14 +83,9 @@ def check_conv_operands(op: str, x, w, groups, *, transposed: bool = False):
     x, w : ndarray
     groups : int
     """
-    x = as_array(x, op, "x")
+    x = check_batched(op, x, "(N, C_in, *spatial)")
     w = as_array(w, op, "w")
     groups = check_groups(op, groups)
-    if x.ndim < 3:
-        raise ValueError(
-            f"{op}: x must have shape (N, C_in, *spatial) with at least one spatial dim, "
-            f"got shape {x.shape}"
-        )
     if w.ndim != x.ndim:
         layout = "(C_in, C_out // groups, *kernel)" if transposed else "(C_out, C_in // groups, *kernel)"
         raise ValueError(

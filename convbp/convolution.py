@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from ._types import Gradients
-from ._validate import check_conv_operands, check_shape, float_dtype
+from ._validate import check_bias, check_conv_operands, check_shape, float_dtype
 from .geometry import ConvGeometry, conv_geometry, conv_transpose_geometry
 
 __all__ = ["conv", "conv_backward", "conv_transpose", "Gradients"]
@@ -105,12 +105,6 @@ def _input_grad(dys: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
     return np.ascontiguousarray(np.moveaxis(dxp[(slice(None), *geom.unpadded())], -1, 1))
 
 
-def _check_bias(op: str, b, channels: int):
-    if b is None:
-        return None
-    return check_shape(op, "b", b, (channels,), "one bias per output channel")
-
-
 def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     r"""N-d convolution (cross-correlation) as deep-learning frameworks define it.
 
@@ -156,7 +150,7 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     op = "conv"
     x, w, groups = check_conv_operands(op, x, w, groups)
     geom = conv_geometry(op, x.shape[2:], w.shape[2:], stride, padding, dilation)
-    b = _check_bias(op, b, w.shape[0])
+    b = check_bias(op, b, w.shape[0])
     dtype = float_dtype(x, w, b)
     n, c_in, c_out = x.shape[0], x.shape[1], w.shape[0]
     xp = _channels_last_padded(x, geom, dtype)
@@ -291,7 +285,7 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilat
     x, w, groups = check_conv_operands(op, x, w, groups, transposed=True)
     geom = conv_transpose_geometry(op, x.shape[2:], w.shape[2:], stride, padding, output_padding,
                                    dilation)
-    b = _check_bias(op, b, w.shape[1] * groups)
+    b = check_bias(op, b, w.shape[1] * groups)
     dtype = float_dtype(x, w, b)
     y = _input_grad(_rows(x, dtype), w.astype(dtype, copy=False), geom, groups, x.shape[0], dtype)
     if b is not None:

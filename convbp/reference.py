@@ -1,0 +1,420 @@
+r"""Plain-loop reference implementations: the index equations, executed literally.
+
+Every function here is a direct transcription of the index form in
+:mod:`convbp.geometry` (derived in the book chapter "The backward pass at stride > 1"):
+explicit Python loops over batch, channels, output positions and kernel taps, with
+scalar float64 arithmetic. They are slow on purpose and share no code with the fast
+implementations, so they can serve as ground truth in the tests. Arguments are
+validated with the same helpers as the fast functions, so the errors match (with
+``reference.`` in front of the operation name).
+
+One spatial dimension, input index ``a`` read by output ``o`` through kernel tap ``m``::
+
+    a = s*o + d*m - p_lo            (a outside [0, n) is padding: it reads 0)
+
+Every spatial dimension does the same, independently; positions are tuples and the
+loops run over ``np.ndindex`` so that 1, 2 and 3 spatial dimensions share one code path.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._types import Gradients
+from ._validate import check_batched, check_bias, check_conv_operands, check_shape, float_dtype
+from .geometry import ConvGeometry, conv_geometry, conv_transpose_geometry, pool_geometry
+
+__all__ = [
+    "conv",
+    "conv_backward",
+    "conv_transpose",
+    "max_pool",
+    "max_pool_backward",
+    "avg_pool",
+    "avg_pool_backward",
+]
+
+
+def _input_index(geom: ConvGeometry, o: tuple, m: tuple):
+    """``a = s*o + d*m - p_lo`` in every dimension, or ``None`` if it lies in the padding."""
+    a = tuple(
+        s * oi + d * mi - lo
+        for oi, mi, s, d, (lo, _hi) in zip(o, m, geom.stride, geom.dilation, geom.padding)
+    )
+    if all(0 <= ai < n for ai, n in zip(a, geom.in_size)):
+        return a
+    return None
+
+
+# --------------------------------------------------------------------------- convolution
+
+
+def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+    r"""Convolution (cross-correlation, as in PyTorch) by explicit loops.
+
+    .. math:: y_{n,c,o} = b_c + \sum_{c' \in \text{group}(c)} \sum_m
+              w_{c,\,c'_{\text{local}},\,m}\; x_{n,\,c',\; s o + d m - p_{lo}}
+
+    with reads in the padding equal to zero. Output channel ``c`` belongs to group
+    ``g = c // (C_out // groups)`` and reads input channels
+    ``g*(C_in // groups)`` to ``(g+1)*(C_in // groups) - 1``. Derived in the book
+    chapter "The forward pass and its arithmetic".
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C_in, *spatial)
+    w : array_like, shape (C_out, C_in // groups, *kernel)
+    b : array_like, shape (C_out,), optional
+    stride, padding, dilation, groups
+        As in :func:`convbp.conv`.
+
+    Returns
+    -------
+    y : ndarray, shape (N, C_out, *out)
+        ``out`` from :func:`convbp.geometry.conv_geometry`; dtype ``float_dtype(x, w, b)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from convbp import reference
+    >>> x = np.array([[[1.0, 2.0, 4.0, 8.0, 16.0]]])
+    >>> w = np.array([[[1.0, -1.0]]])
+    >>> reference.conv(x, w, stride=2)          # x[0]-x[1], x[2]-x[3]; 16 is never read
+    array([[[-1., -4.]]])
+    """
+    op = "reference.conv"
+    x, w, groups = check_conv_operands(op, x, w, groups)
+    geom = conv_geometry(op, x.shape[2:], w.shape[2:], stride, padding, dilation)
+    b = check_bias(op, b, w.shape[0])
+    dtype = float_dtype(x, w, b)
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    N, C_out, C_in_g = x.shape[0], w.shape[0], w.shape[1]
+    C_out_g = C_out // groups
+
+    y = np.zeros((N, C_out, *geom.out_size))
+    for n in range(N):
+        for co in range(C_out):
+            g = co // C_out_g
+            for o in np.ndindex(*geom.out_size):
+                total = 0.0 if b is None else float(b[co])
+                for ci_l in range(C_in_g):
+                    ci = g * C_in_g + ci_l
+                    for m in np.ndindex(*geom.kernel_size):
+                        a = _input_index(geom, o, m)
+                        if a is not None:
+                            total += w64[(co, ci_l) + m] * x64[(n, ci) + a]
+                y[(n, co) + o] = total
+    return y.astype(dtype)
+
+
+def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
+    r"""Gradients of :func:`conv` by explicit loops over every (n, c, o, m) product.
+
+    Each product ``w[c, c'_l, m] * x[n, c', a]`` with ``a = s*o + d*m - p_lo`` in range
+    contributes ``dy[n, c, o] * w[c, c'_l, m]`` to ``dx[n, c', a]`` and
+    ``dy[n, c, o] * x[n, c', a]`` to ``dw[c, c'_l, m]``; ``db[c]`` is ``dy[:, c]`` summed.
+    Input rows that no window reads keep a zero gradient. Derived in the book chapter
+    "The backward pass at stride > 1".
+
+    Parameters
+    ----------
+    dy : array_like, shape (N, C_out, *out)
+        Upstream gradient, the shape of ``conv(x, w, ...)``.
+    x : array_like, shape (N, C_in, *spatial)
+    w : array_like, shape (C_out, C_in // groups, *kernel)
+    stride, padding, dilation, groups
+        As in :func:`convbp.conv`.
+
+    Returns
+    -------
+    Gradients
+        ``dx`` shape (N, C_in, *spatial) with dtype ``float_dtype(x)``, ``dw`` shape
+        (C_out, C_in // groups, *kernel) with dtype ``float_dtype(w)``, ``db`` shape
+        (C_out,) with dtype ``float_dtype(dy)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from convbp import reference
+    >>> x = np.array([[[1.0, 2.0, 4.0, 8.0, 16.0]]])
+    >>> g = reference.conv_backward(np.array([[[3.0, 5.0]]]), x, np.array([[[1.0, -1.0]]]),
+    ...                             stride=2)
+    >>> g.dx                                    # x[4] is never read: zero gradient
+    array([[[ 3., -3.,  5., -5.,  0.]]])
+    """
+    op = "reference.conv_backward"
+    x, w, groups = check_conv_operands(op, x, w, groups)
+    geom = conv_geometry(op, x.shape[2:], w.shape[2:], stride, padding, dilation)
+    N, C_out, C_in_g = x.shape[0], w.shape[0], w.shape[1]
+    dy = check_shape(op, "dy", dy, (N, C_out, *geom.out_size),
+                     "the output of conv for these arguments")
+    x64, w64, dy64 = x.astype(np.float64), w.astype(np.float64), dy.astype(np.float64)
+    C_out_g = C_out // groups
+
+    dx = np.zeros(x.shape)
+    dw = np.zeros(w.shape)
+    db = np.zeros(C_out)
+    for n in range(N):
+        for co in range(C_out):
+            g = co // C_out_g
+            for o in np.ndindex(*geom.out_size):
+                delta = dy64[(n, co) + o]
+                db[co] += delta
+                for ci_l in range(C_in_g):
+                    ci = g * C_in_g + ci_l
+                    for m in np.ndindex(*geom.kernel_size):
+                        a = _input_index(geom, o, m)
+                        if a is not None:
+                            dx[(n, ci) + a] += delta * w64[(co, ci_l) + m]
+                            dw[(co, ci_l) + m] += delta * x64[(n, ci) + a]
+    return Gradients(dx.astype(float_dtype(x)), dw.astype(float_dtype(w)),
+                     db.astype(float_dtype(dy)))
+
+
+def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilation=1,
+                   groups=1):
+    r"""Transposed convolution (PyTorch semantics) by explicit loops.
+
+    Every input entry scatters a scaled copy of the kernel into the output:
+    ``out[n, c, s*i + d*m - p_lo] += x[n, c', i] * w[c', c_l, m]`` (entries that land
+    in the cropped padding are dropped), then the bias is added. Derived in the book
+    chapter "Padding, dilation and the general rule".
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C_in, *spatial)
+    w : array_like, shape (C_in, C_out // groups, *kernel)
+    b : array_like, shape (C_out,), optional
+    stride, padding, output_padding, dilation, groups
+        As in :func:`convbp.conv_transpose`.
+
+    Returns
+    -------
+    y : ndarray, shape (N, C_out, *out)
+        ``out = (n - 1)*s - p_lo - p_hi + d*(k-1) + output_padding + 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from convbp import reference
+    >>> reference.conv_transpose(np.array([[[1.0, 2.0]]]), np.array([[[1.0, 10.0, 100.0]]]),
+    ...                          stride=2)
+    array([[[  1.,  10., 102.,  20., 200.]]])
+    """
+    op = "reference.conv_transpose"
+    x, w, groups = check_conv_operands(op, x, w, groups, transposed=True)
+    geom = conv_transpose_geometry(op, x.shape[2:], w.shape[2:], stride, padding,
+                                   output_padding, dilation)
+    N, C_in, C_out_g = x.shape[0], x.shape[1], w.shape[1]
+    C_out = C_out_g * groups
+    C_in_g = C_in // groups
+    b = check_bias(op, b, C_out)
+    dtype = float_dtype(x, w, b)
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+
+    # geom describes the convolution being transposed: its input size is our output size
+    out = np.zeros((N, C_out, *geom.in_size))
+    for n in range(N):
+        for ci in range(C_in):
+            g = ci // C_in_g
+            for i in np.ndindex(*geom.out_size):
+                for co_l in range(C_out_g):
+                    co = g * C_out_g + co_l
+                    for m in np.ndindex(*geom.kernel_size):
+                        a = _input_index(geom, i, m)
+                        if a is not None:
+                            out[(n, co) + a] += x64[(n, ci) + i] * w64[(ci, co_l) + m]
+    if b is not None:
+        for co in range(C_out):
+            out[:, co] += float(b[co])
+    return out.astype(dtype)
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+def _pool_dy(op: str, dy, x: np.ndarray, geom: ConvGeometry):
+    return check_shape(op, "dy", dy, (*x.shape[:2], *geom.out_size),
+                       "the output of the pooling for these arguments")
+
+
+def _window_argmax(x64: np.ndarray, n: int, c: int, o: tuple, geom: ConvGeometry):
+    """Input position of the largest entry of window ``o`` (row-major scan).
+
+    Padded cells are never chosen. Ties go to the first entry; a NaN replaces the
+    current choice whenever it is met (so the last NaN wins), as in PyTorch's CPU
+    kernels (``if (val > maxval || isnan(val))``).
+    """
+    best_pos, best = None, -math.inf
+    for m in np.ndindex(*geom.kernel_size):
+        a = _input_index(geom, o, m)
+        if a is None:
+            continue
+        v = x64[(n, c) + a]
+        if best_pos is None or v > best or math.isnan(v):
+            best_pos, best = a, v
+    return best_pos  # never None: pool_geometry keeps a real entry in every window
+
+
+def max_pool(x, kernel_size, stride=None, padding=0):
+    r"""Max pooling by explicit loops: ``y[n, c, o] = max_m x[n, c, s*o + m - p_lo]``.
+
+    Padded cells are never selected. Derived in the book chapter "Pooling".
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C, *spatial)
+    kernel_size : int or tuple of int
+    stride : int or tuple of int, optional
+        Defaults to ``kernel_size``.
+    padding : int, tuple of int, or tuple of (int, int)
+        At most ``kernel_size // 2`` on each side.
+
+    Returns
+    -------
+    y : ndarray, shape (N, C, *out)
+        dtype ``float_dtype(x)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from convbp import reference
+    >>> reference.max_pool(np.array([[[1.0, 5.0, 2.0, 0.0, 7.0]]]), 2)
+    array([[[5., 2.]]])
+    """
+    op = "reference.max_pool"
+    x = check_batched(op, x)
+    geom = pool_geometry(op, x.shape[2:], kernel_size, stride, padding)
+    x64 = x.astype(np.float64)
+    y = np.zeros((*x.shape[:2], *geom.out_size))
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for o in np.ndindex(*geom.out_size):
+                y[(n, c) + o] = x64[(n, c) + _window_argmax(x64, n, c, o, geom)]
+    return y.astype(float_dtype(x))
+
+
+def max_pool_backward(dy, x, kernel_size, stride=None, padding=0):
+    r"""Gradient of :func:`max_pool`: each ``dy`` entry goes to its window's maximum.
+
+    The maximum is the *first* largest entry in row-major order over the window (ties
+    go to the first, as in PyTorch's CPU kernels); overlapping windows accumulate.
+    Derived in the book chapter "Pooling".
+
+    Parameters
+    ----------
+    dy : array_like, shape (N, C, *out)
+    x : array_like, shape (N, C, *spatial)
+    kernel_size, stride, padding
+        As in :func:`max_pool`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, *spatial)
+        dtype ``float_dtype(dy, x)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from convbp import reference
+    >>> reference.max_pool_backward(np.array([[[1.0, 2.0, 4.0]]]),
+    ...                             np.array([[[3.0, 3.0, 1.0, 3.0]]]), 2, stride=1)
+    array([[[1., 2., 0., 4.]]])
+    """
+    op = "reference.max_pool_backward"
+    x = check_batched(op, x)
+    geom = pool_geometry(op, x.shape[2:], kernel_size, stride, padding)
+    dy = _pool_dy(op, dy, x, geom)
+    x64, dy64 = x.astype(np.float64), dy.astype(np.float64)
+    dx = np.zeros(x.shape)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for o in np.ndindex(*geom.out_size):
+                dx[(n, c) + _window_argmax(x64, n, c, o, geom)] += dy64[(n, c) + o]
+    return dx.astype(float_dtype(dy, x))
+
+
+def avg_pool(x, kernel_size, stride=None, padding=0):
+    r"""Average pooling by explicit loops, padded cells counting as zeros.
+
+    ``y[n, c, o] = (1 / prod(k)) * sum_m x[n, c, s*o + m - p_lo]``: the divisor is the
+    full window size even where the window overlaps the padding (PyTorch's default
+    ``count_include_pad=True``). Derived in the book chapter "Pooling".
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C, *spatial)
+    kernel_size, stride, padding
+        As in :func:`max_pool`.
+
+    Returns
+    -------
+    y : ndarray, shape (N, C, *out)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from convbp import reference
+    >>> reference.avg_pool(np.array([[[3.0, 6.0, 9.0]]]), 3, stride=1, padding=1)
+    array([[[3., 6., 5.]]])
+    """
+    op = "reference.avg_pool"
+    x = check_batched(op, x)
+    geom = pool_geometry(op, x.shape[2:], kernel_size, stride, padding)
+    x64 = x.astype(np.float64)
+    size = math.prod(geom.kernel_size)
+    y = np.zeros((*x.shape[:2], *geom.out_size))
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for o in np.ndindex(*geom.out_size):
+                total = 0.0
+                for m in np.ndindex(*geom.kernel_size):
+                    a = _input_index(geom, o, m)
+                    if a is not None:
+                        total += x64[(n, c) + a]
+                y[(n, c) + o] = total / size
+    return y.astype(float_dtype(x))
+
+
+def avg_pool_backward(dy, x, kernel_size, stride=None, padding=0):
+    r"""Gradient of :func:`avg_pool`: ``dy / prod(k)`` spread over every real cell of a window.
+
+    Overlapping windows accumulate; the share that lands on padding is dropped. Derived
+    in the book chapter "Pooling".
+
+    Parameters
+    ----------
+    dy : array_like, shape (N, C, *out)
+    x : array_like, shape (N, C, *spatial)
+    kernel_size, stride, padding
+        As in :func:`max_pool`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, *spatial)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from convbp import reference
+    >>> reference.avg_pool_backward(np.array([[[3.0, 6.0]]]), np.zeros((1, 1, 4)), 2)
+    array([[[1.5, 1.5, 3. , 3. ]]])
+    """
+    op = "reference.avg_pool_backward"
+    x = check_batched(op, x)
+    geom = pool_geometry(op, x.shape[2:], kernel_size, stride, padding)
+    dy = _pool_dy(op, dy, x, geom)
+    dy64 = dy.astype(np.float64)
+    size = math.prod(geom.kernel_size)
+    dx = np.zeros(x.shape)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for o in np.ndindex(*geom.out_size):
+                share = dy64[(n, c) + o] / size
+                for m in np.ndindex(*geom.kernel_size):
+                    a = _input_index(geom, o, m)
+                    if a is not None:
+                        dx[(n, c) + a] += share
+    return dx.astype(float_dtype(dy, x))

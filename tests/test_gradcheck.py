@@ -1,0 +1,234 @@
+"""The numerical checks themselves: they pass on correct gradients and fail on wrong ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convbp import reference
+from convbp.geometry import conv_geometry
+from convbp.gradcheck import (
+    GradcheckResult,
+    adjoint_identity,
+    check_conv_gradients,
+    numerical_gradient,
+)
+
+
+def _operands(seed, spatial, kernel, c_in=2, c_out=2, groups=1, n=1, bias=True):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c_in, *spatial))
+    w = rng.standard_normal((c_out, c_in // groups, *kernel))
+    b = rng.standard_normal(c_out) if bias else None
+    return x, w, b
+
+
+# (spatial, kernel, stride, padding, dilation, groups); every case is tiny on purpose.
+GRID = [
+    ((7,), (3,), 1, 0, 1, 1),
+    ((8,), (3,), 2, 1, 1, 1),                       # remainder 1: a leftover row
+    ((10,), (2,), 3, ((0, 1),), 2, 1),              # stride 3, dilation 2, asymmetric
+    ((9,), (3,), 2, ((2, 0),), 2, 2),               # groups 2
+    ((5, 6), (2, 3), (2, 3), ((0, 1), (2, 0)), 1, 1),
+    ((6, 5), (3, 2), 2, 1, (2, 1), 2),              # leftover rows, groups 2, dilation
+    ((5, 5), (2, 2), (3, 1), 0, (1, 2), 1),
+]
+
+
+@pytest.mark.parametrize("spatial, kernel, stride, padding, dilation, groups", GRID)
+def test_reference_backward_passes(spatial, kernel, stride, padding, dilation, groups):
+    x, w, b = _operands(1, spatial, kernel, groups=groups)
+    result = check_conv_gradients(x, w, b, stride=stride, padding=padding, dilation=dilation,
+                                  groups=groups)
+    result.assert_ok()
+    assert result.ok and result.failed == ()
+    assert max(result.dx_abs, result.dw_abs, result.db_abs) < 1e-7
+
+
+def test_without_bias_db_is_still_checked():
+    x, w, _ = _operands(2, (6,), (2,), bias=False)
+
+    def wrong_db(dy, x, w, **params):
+        g = reference.conv_backward(dy, x, w, **params)
+        return g.dx, g.dw, g.db * 2
+
+    assert check_conv_gradients(x, w, stride=2).ok
+    assert check_conv_gradients(x, w, stride=2, backward=wrong_db).failed == ("db",)
+
+
+def _backward_forgetting_stride(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
+    """The classic bug: input index o + d*m - p_lo instead of s*o + d*m - p_lo.
+
+    Shapes are right (it uses the true output geometry), values are wrong unless s = 1.
+    """
+    geom = conv_geometry("wrong", x.shape[2:], w.shape[2:], stride, padding, dilation)
+    c_out, c_in_g = w.shape[:2]
+    dx, dw = np.zeros(x.shape), np.zeros(w.shape)
+    for n in range(x.shape[0]):
+        for co in range(c_out):
+            g = co // (c_out // groups)
+            for o in np.ndindex(*geom.out_size):
+                for ci_l in range(c_in_g):
+                    ci = g * c_in_g + ci_l
+                    for m in np.ndindex(*geom.kernel_size):
+                        a = tuple(oi + d * mi - lo for oi, mi, d, (lo, _) in
+                                  zip(o, m, geom.dilation, geom.padding))
+                        if all(0 <= ai < size for ai, size in zip(a, geom.in_size)):
+                            dx[(n, ci) + a] += dy[(n, co) + o] * w[(co, ci_l) + m]
+                            dw[(co, ci_l) + m] += dy[(n, co) + o] * x[(n, ci) + a]
+    return dx, dw, dy.sum(axis=tuple(i for i in range(dy.ndim) if i != 1))
+
+
+@pytest.mark.parametrize("spatial, kernel, stride, padding", [
+    ((8,), (3,), 2, 1),
+    ((7, 6), (2, 2), (1, 3), 0),
+])
+def test_backward_that_forgets_the_stride_fails(spatial, kernel, stride, padding):
+    x, w, b = _operands(3, spatial, kernel)
+    result = check_conv_gradients(x, w, b, stride=stride, padding=padding,
+                                  backward=_backward_forgetting_stride)
+    assert not result.ok
+    assert "dx" in result.failed and "dw" in result.failed and "db" not in result.failed
+    assert result.dx_abs > 1e-2 and result.dw_rel > 1e-2
+    with pytest.raises(AssertionError, match=r"disagrees with finite differences in dx, dw"):
+        result.assert_ok()
+
+
+def test_forgetting_the_stride_is_harmless_at_stride_1():
+    # Control for the test above: the check fails because of the stride, not by accident.
+    x, w, b = _operands(3, (7, 6), (2, 2))
+    assert check_conv_gradients(x, w, b, padding=1, backward=_backward_forgetting_stride).ok
+
+
+def test_flipped_kernel_in_dx_fails():
+    # Another classic: using w instead of the flipped w (i.e. a convolution where a
+    # correlation is needed) in the input gradient.
+    def flipped(dy, x, w, **params):
+        g = reference.conv_backward(dy, x, w[..., ::-1], **params)
+        return g.dx, reference.conv_backward(dy, x, w, **params).dw, g.db
+
+    x, w, b = _operands(4, (6,), (3,))
+    assert check_conv_gradients(x, w, b, stride=2, backward=flipped).failed == ("dx",)
+
+
+def test_wrong_shape_fails_instead_of_raising():
+    def cropped(dy, x, w, **params):
+        g = reference.conv_backward(dy, x, w, **params)
+        return g.dx[..., :-1], g.dw, g.db
+
+    x, w, b = _operands(5, (6,), (2,))
+    result = check_conv_gradients(x, w, b, stride=2, backward=cropped)
+    assert result.failed == ("dx",) and result.dx_abs == np.inf
+    assert "dx: max abs error inf" in str(result)
+
+
+def test_result_reports_tolerances_and_uses_seeded_cotangent():
+    x, w, b = _operands(6, (6,), (2,))
+    seen = []
+
+    def spy(dy, x, w, **params):
+        seen.append(dy.copy())
+        return reference.conv_backward(dy, x, w, **params)
+
+    result = check_conv_gradients(x, w, b, stride=2, backward=spy, seed=11, atol=1e-5, rtol=1e-4)
+    check_conv_gradients(x, w, b, stride=2, backward=spy, seed=11)
+    check_conv_gradients(x, w, b, stride=2, backward=spy, seed=12)
+    assert isinstance(result, GradcheckResult) and (result.atol, result.rtol) == (1e-5, 1e-4)
+    np.testing.assert_array_equal(seen[0], seen[1])
+    assert not np.array_equal(seen[0], seen[2])
+    assert np.unique(seen[0]).size == seen[0].size  # a random cotangent, not all ones
+
+
+def test_integer_operands_are_promoted():
+    x = np.arange(12).reshape(1, 2, 6)
+    w = np.array([[[1, -2], [3, 0]]])
+    check_conv_gradients(x, w, stride=2).assert_ok()
+
+
+def test_invalid_arguments_raise():
+    x, w, b = _operands(7, (6,), (2,))
+    with pytest.raises(ValueError, match="stride"):
+        check_conv_gradients(x, w, b, stride=0)
+    with pytest.raises(ValueError, match="check_conv_gradients: b must have shape"):
+        check_conv_gradients(x, w, np.ones(3))
+
+
+# ----------------------------------------------------------------- adjoint identity
+
+
+ADJOINT_GRID = GRID + [
+    ((4, 3, 5), (2, 2, 3), (2, 1, 2), ((1, 0), 0, (0, 2)), (1, 2, 1), 1),
+    ((9,), (2,), 4, 0, 3, 2),                        # stride 4: remainder 3
+]
+
+
+@pytest.mark.parametrize("spatial, kernel, stride, padding, dilation, groups", ADJOINT_GRID)
+def test_adjoint_identity_holds_for_the_reference(spatial, kernel, stride, padding, dilation,
+                                                  groups):
+    x, w, _ = _operands(8, spatial, kernel, c_in=2, c_out=4, groups=groups, n=2, bias=False)
+    geom = conv_geometry("test", spatial, kernel, stride, padding, dilation)
+    dy = np.random.default_rng(9).standard_normal((2, 4, *geom.out_size))
+    lhs, rhs = adjoint_identity(x, dy, w, stride=stride, padding=padding, dilation=dilation,
+                                groups=groups)
+    assert isinstance(lhs, float) and isinstance(rhs, float)
+    assert abs(lhs) > 1e-3  # a non-trivial pairing
+    assert lhs == pytest.approx(rhs, rel=1e-12, abs=1e-12)
+
+
+def test_adjoint_identity_detects_a_wrong_transpose():
+    def flipped(dy, w, **params):
+        # A classic mistake: flipping the kernel, although the transposed convolution
+        # scatters with w itself (the flip appears only in its gather form).
+        return reference.conv_transpose(dy, w[..., ::-1], **params)
+
+    rng = np.random.default_rng(10)
+    x, w = rng.standard_normal((1, 1, 7)), rng.standard_normal((1, 1, 3))
+    dy = rng.standard_normal((1, 1, 3))
+    lhs, rhs = adjoint_identity(x, dy, w, stride=2)
+    assert lhs == pytest.approx(rhs, rel=1e-12)
+    lhs, rhs = adjoint_identity(x, dy, w, stride=2, conv_transpose=flipped)
+    assert lhs != pytest.approx(rhs, rel=1e-6)
+
+
+def test_adjoint_identity_with_explicit_output_padding():
+    rng = np.random.default_rng(11)
+    x, w = rng.standard_normal((1, 2, 8)), rng.standard_normal((3, 2, 3))
+    dy = rng.standard_normal((1, 3, 3))                 # 8 -> 3 at stride 2, remainder 1
+    lhs, rhs = adjoint_identity(x, dy, w, stride=2, output_padding=1)
+    assert lhs == pytest.approx(rhs, rel=1e-12)
+    with pytest.raises(ValueError, match="adjoint_identity: conv_transpose.*not the shape of x"):
+        adjoint_identity(x, dy, w, stride=2, output_padding=0)
+    with pytest.raises(ValueError, match="adjoint_identity: dy must have shape"):
+        adjoint_identity(x, dy[..., :2], w, stride=2)
+
+
+# ----------------------------------------------------------------- numerical_gradient
+
+
+def test_numerical_gradient_of_a_quadratic():
+    rng = np.random.default_rng(12)
+    A = rng.standard_normal((6, 6))
+    c = rng.standard_normal(6)
+    a = rng.standard_normal((2, 3))
+    before = a.copy()
+
+    def f(v):
+        u = v.ravel()
+        return u @ A @ u + c @ u
+
+    g = numerical_gradient(f, a)
+    assert g.shape == a.shape and g.dtype == np.float64
+    np.testing.assert_allclose(g.ravel(), (A + A.T) @ a.ravel() + c, rtol=1e-7, atol=1e-8)
+    np.testing.assert_array_equal(a, before)  # the caller's array is untouched
+
+
+def test_numerical_gradient_step_matters_for_a_cubic():
+    # Central differences have error eps^2 * f''' / 6: exactly eps^2 for f = sum(v^3).
+    a = np.array([1.0, -2.0, 0.5])
+    g = numerical_gradient(lambda v: np.sum(v ** 3), a, eps=1e-2)
+    np.testing.assert_allclose(g, 3 * a ** 2 + 1e-4, rtol=1e-9)
+
+
+def test_numerical_gradient_requires_a_scalar():
+    with pytest.raises(ValueError, match="numerical_gradient: f must return a scalar"):
+        numerical_gradient(lambda v: v * 2, np.ones(3))
