@@ -229,7 +229,8 @@ class ConvGeometry:
 
         ``r = n + p_lo + p_hi - d*(k-1) - 1 - s*(O-1)``; for a convolution this is
         ``(n + p_lo + p_hi - d*(k-1) - 1) mod s``; for a transposed convolution it is
-        its ``output_padding``.
+        its ``output_padding``, which may exceed ``s - 1`` (see
+        :func:`conv_transpose_geometry`).
         """
         return tuple(
             P - e - s * (O - 1)
@@ -325,6 +326,12 @@ def conv_transpose_geometry(op: str, in_size, kernel_size, stride=1, padding=0,
     transposed convolution's output size and its ``out_size`` is ``in_size`` here.
 
     ``output_padding`` must be smaller than the stride or the dilation (as in PyTorch).
+    When it is smaller than the stride, the returned geometry is exactly that of the
+    convolution of size ``in_size`` (its ``remainder`` is the output padding). When it
+    is at least the stride (allowed because it is smaller than the dilation), a
+    convolution of that size would have more outputs than ``out_size``: the transposed
+    convolution is then the adjoint of the convolution *restricted to its first*
+    ``out_size`` *outputs*, and the last ``output_padding`` rows receive nothing.
 
     Examples
     --------
@@ -365,6 +372,19 @@ def pool_geometry(op: str, in_size, kernel_size, stride=None, padding=0) -> Conv
     Pooling windows follow the same arithmetic as a convolution with dilation 1;
     ``stride`` defaults to ``kernel_size``. The padding must be at most half the window
     on each side (as in PyTorch), so every window holds at least one real input value.
+
+    Parameters
+    ----------
+    op : str
+        Name of the calling operation (used in error messages).
+    in_size : sequence of int
+        Spatial size of the input.
+    kernel_size, stride, padding
+        As accepted by :func:`convbp.max_pool`.
+
+    Returns
+    -------
+    ConvGeometry
 
     Examples
     --------
