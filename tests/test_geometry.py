@@ -13,8 +13,12 @@ from convbp.geometry import (
     pool_geometry,
 )
 
-GRID_1D = list(itertools.product(range(1, 10), range(1, 4), range(1, 5), range(0, 3), range(0, 3),
-                                 range(1, 4)))
+# One test per (stride, dilation); inside, every size 1-9, kernel 1-3, padding 0-2 per side.
+STRIDES_DILATIONS = [(s, d) for s in range(1, 5) for d in range(1, 4)]
+
+
+def _sizes():
+    return itertools.product(range(1, 10), range(1, 4), range(0, 3), range(0, 3))
 
 
 def _windows(n, k, s, lo, hi, d):
@@ -27,35 +31,37 @@ def _windows(n, k, s, lo, hi, d):
     return starts
 
 
-@pytest.mark.parametrize("n,k,s,lo,hi,d", GRID_1D)
-def test_output_size_and_remainder_match_enumeration(n, k, s, lo, hi, d):
-    starts = _windows(n, k, s, lo, hi, d)
-    if not starts:
-        with pytest.raises(ValueError, match="conv: kernel of size"):
-            conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
-        return
-    g = conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
-    assert g.out_size == (len(starts),)
-    assert conv_output_size(n, k, s, (lo, hi), d) == len(starts)
-    # rows of the padded input read by some window
-    read = {start + d * m for start in starts for m in range(k)}
-    last_read = max(read)
-    assert g.remainder == (n + lo + hi - 1 - last_read,)
-    assert 0 <= g.remainder[0] < s
-    # the dilated gradient padded by dx_padding has length n + d(k-1): the stride-1
-    # correlation with a dilated k-tap kernel then yields exactly n entries
-    (plo, phi), = g.dx_padding
-    assert g.dilated_out_size[0] + plo + phi == n + d * (k - 1)
+@pytest.mark.parametrize("s,d", STRIDES_DILATIONS)
+def test_output_size_and_remainder_match_enumeration(s, d):
+    for n, k, lo, hi in _sizes():
+        where = f"n={n} k={k} s={s} p=({lo},{hi}) d={d}"
+        starts = _windows(n, k, s, lo, hi, d)
+        if not starts:
+            with pytest.raises(ValueError, match="conv: kernel of size"):
+                conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
+            continue
+        g = conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
+        assert g.out_size == (len(starts),), where
+        assert conv_output_size(n, k, s, (lo, hi), d) == len(starts), where
+        # rows of the padded input read by some window
+        last_read = max(start + d * m for start in starts for m in range(k))
+        assert g.remainder == (n + lo + hi - 1 - last_read,), where
+        assert 0 <= g.remainder[0] < s, where
+        # the dilated gradient padded by dx_padding has length n + d(k-1): the stride-1
+        # correlation with a dilated k-tap kernel then yields exactly n entries
+        (plo, phi), = g.dx_padding
+        assert g.dilated_out_size[0] + plo + phi == n + d * (k - 1), where
 
 
-@pytest.mark.parametrize("n,k,s,lo,hi,d", GRID_1D)
-def test_transpose_geometry_inverts_forward(n, k, s, lo, hi, d):
-    if not _windows(n, k, s, lo, hi, d):
-        return
-    g = conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
-    t = conv_transpose_geometry("conv_transpose", g.out_size, (k,), s, ((lo, hi),),
-                                g.remainder, d)
-    assert t == g
+@pytest.mark.parametrize("s,d", STRIDES_DILATIONS)
+def test_transpose_geometry_inverts_forward(s, d):
+    for n, k, lo, hi in _sizes():
+        if not _windows(n, k, s, lo, hi, d):
+            continue
+        g = conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
+        t = conv_transpose_geometry("conv_transpose", g.out_size, (k,), s, ((lo, hi),),
+                                    g.remainder, d)
+        assert t == g, f"n={n} k={k} s={s} p=({lo},{hi}) d={d}"
 
 
 def test_window_slices_read_the_enumerated_rows():
