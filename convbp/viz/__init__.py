@@ -1,0 +1,26 @@
+"""Figures and animations of the book, drawn from the package's own geometry and recipe.
+
+Every picture in the book comes from a function here (tested in ``tests/test_viz.py``);
+notebooks call them instead of drawing by hand. Requires Matplotlib and Pillow.
+"""
+
+from .gif import figure_to_rgb, frames_to_gif, show_gif
+from .grid import COLORS, draw_grid, finish_axes, subscript
+from .recipe import RecipeLayout, recipe_animation, recipe_figure, recipe_layout
+from .windows import window_cells, windows_figure
+
+__all__ = [
+    "COLORS",
+    "RecipeLayout",
+    "draw_grid",
+    "figure_to_rgb",
+    "finish_axes",
+    "frames_to_gif",
+    "recipe_animation",
+    "recipe_figure",
+    "recipe_layout",
+    "show_gif",
+    "subscript",
+    "window_cells",
+    "windows_figure",
+]

@@ -1,0 +1,146 @@
+"""Pictures of the forward pass: which padded input cells each output reads.
+
+Used in the book chapter "The forward pass and its arithmetic". Every size comes from
+:func:`convbp.geometry.conv_geometry`; the cells of each window are read off
+:meth:`ConvGeometry.window`, the same slices the fast code uses.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..geometry import conv_geometry
+from .grid import COLORS, draw_grid, finish_axes, subscript
+
+__all__ = ["window_cells", "windows_figure"]
+
+CELL_INCHES = 0.42
+
+
+def _geometry(input_size, kernel_size, stride, padding, dilation):
+    input_size = (input_size,) if np.isscalar(input_size) else tuple(input_size)
+    kernel_size = (kernel_size,) * len(input_size) if np.isscalar(kernel_size) else tuple(kernel_size)
+    if len(input_size) not in (1, 2):
+        raise ValueError(f"windows_figure: input_size must have 1 or 2 dims, got {input_size}")
+    return conv_geometry("windows_figure", input_size, kernel_size, stride, padding, dilation)
+
+
+def window_cells(geom, o) -> list[tuple[int, ...]]:
+    """Padded-input positions read by output ``o``, in kernel-tap order.
+
+    Parameters
+    ----------
+    geom : ConvGeometry
+    o : tuple of int
+        Output position.
+
+    Returns
+    -------
+    list of tuple of int
+        One position per kernel tap ``m`` (row-major over the kernel).
+
+    Examples
+    --------
+    >>> from convbp.geometry import conv_geometry
+    >>> window_cells(conv_geometry("conv", (7,), (3,), stride=2), (1,))
+    [(2,), (3,), (4,)]
+    """
+    grids = [np.arange(p) for p in geom.padded_size]
+    cells = []
+    for tap in np.ndindex(*geom.kernel_size):
+        cells.append(tuple(int(g[sl][oi]) for g, sl, oi in zip(grids, geom.window(tap), o)))
+    return cells
+
+
+def _base_colors(geom):
+    """Colour of every padded cell: input, padding, or leftover (never read)."""
+    shape = geom.padded_size
+    colors = np.full(shape, COLORS["input"], dtype=object)
+    hatches = np.full(shape, "", dtype=object)
+    for axis, ((lo, hi), n, r) in enumerate(zip(geom.padding, geom.in_size, geom.remainder)):
+        idx = [slice(None)] * len(shape)
+        idx[axis] = np.r_[0:lo, lo + n:lo + n + hi].astype(int)
+        colors[tuple(idx)] = COLORS["pad"]
+        if r:
+            idx[axis] = slice(shape[axis] - r, None)
+            hatches[tuple(idx)] = "///"
+            sub = colors[tuple(idx)]
+            colors[tuple(idx)] = np.where(sub == COLORS["input"], COLORS["leftover"], sub)
+    return colors, hatches
+
+
+def windows_figure(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
+                   max_panels: int = 16) -> Figure:
+    """Draw every sliding window of a 1-D or 2-D convolution on the padded input.
+
+    1-D: one strip per output ``y_o``, the cells it reads marked with the tap ``w_m``
+    that multiplies them. 2-D: one small panel per output position (at most
+    ``max_panels``). Padding is grey, real input blue, and the leftover rows that no
+    window reads are red and hatched.
+
+    Parameters
+    ----------
+    input_size : int or (int, int)
+    kernel_size : int or (int, int)
+    stride, padding, dilation
+        As accepted by :func:`convbp.conv`.
+    max_panels : int
+        Largest number of 2-D panels to draw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = windows_figure(8, 3, stride=2)
+    >>> len(fig.axes)
+    1
+    """
+    geom = _geometry(input_size, kernel_size, stride, padding, dilation)
+    colors, hatches = _base_colors(geom)
+    if geom.ndim == 1:
+        return _windows_1d(geom, colors, hatches)
+    panels = list(itertools.product(*(range(o) for o in geom.out_size)))
+    if len(panels) > max_panels:
+        raise ValueError(f"windows_figure: {len(panels)} output positions, more than "
+                         f"max_panels={max_panels}; pick a smaller example")
+    rows, cols = geom.out_size
+    ph, pw = geom.padded_size
+    fig = Figure(figsize=(cols * (pw + 1) * CELL_INCHES * 0.6, rows * (ph + 1.6) * CELL_INCHES * 0.6))
+    for k, o in enumerate(panels):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        c = colors.copy()
+        for cell in window_cells(geom, o):
+            c[cell] = COLORS["window"]
+        draw_grid(ax, (ph, pw), colors=c, hatches=hatches, title=subscript("y", o), fontsize=8)
+        finish_axes(ax)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.95, wspace=0.15, hspace=0.25)
+    return fig
+
+
+def _windows_1d(geom, colors, hatches) -> Figure:
+    (P,), (n,), ((lo, _hi),) = geom.padded_size, geom.in_size, geom.padding
+    (O,) = geom.out_size
+    fig = Figure(figsize=((P + 2) * CELL_INCHES, (O + 2.2) * CELL_INCHES * 1.25))
+    ax = fig.add_subplot()
+    header = [subscript("x", a - lo) if 0 <= a - lo < n else "0" for a in range(P)]
+    draw_grid(ax, (1, P), labels=[header], colors=[list(colors)], hatches=[list(hatches)],
+              fontsize=8)
+    ax.text(-0.3, 0.5, "padded input", ha="right", va="center", fontsize=9)
+    for o in range(O):
+        y = 1.6 + 1.25 * o
+        c = list(colors)
+        labels = [""] * P
+        for m, (cell,) in enumerate(window_cells(geom, (o,))):
+            c[cell] = COLORS["window"]
+            labels[cell] = subscript("w", m)
+        draw_grid(ax, (1, P), origin=(0, y), labels=[labels], colors=[c],
+                  hatches=[list(hatches)], fontsize=8)
+        ax.text(-0.3, y + 0.5, subscript("y", o), ha="right", va="center", fontsize=10)
+    finish_axes(ax)
+    ax.set_xlim(-2.2, P + 0.2)
+    return fig
