@@ -121,3 +121,11 @@ def test_subscript():
     assert viz.subscript("w", (0, 2)) == "$w_{02}$"
     assert viz.subscript(r"\delta", (3,)) == r"$\delta_{3}$"
     assert viz.subscript("x", (1, 12)) == "$x_{1,12}$"
+
+
+def test_show_figure_and_gif_give_fixed_mimetypes():
+    img = viz.show_figure(viz.windows_figure(5, 2))
+    assert img.format == "png" and img.data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"Software" not in img.data[:200]  # no version stamp in the PNG header
+    gif = viz.show_gif(viz.recipe_animation(3, 2))
+    assert gif.format == "gif" and gif.data[:6] == b"GIF89a"

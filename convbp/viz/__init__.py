@@ -4,7 +4,7 @@ Every picture in the book comes from a function here (tested in ``tests/test_viz
 notebooks call them instead of drawing by hand. Requires Matplotlib and Pillow.
 """
 
-from .gif import figure_to_rgb, frames_to_gif, show_gif
+from .gif import figure_to_rgb, frames_to_gif, show_figure, show_gif
 from .grid import COLORS, draw_grid, finish_axes, subscript
 from .recipe import RecipeLayout, recipe_animation, recipe_figure, recipe_layout
 from .windows import window_cells, windows_figure
@@ -19,6 +19,7 @@ __all__ = [
     "recipe_animation",
     "recipe_figure",
     "recipe_layout",
+    "show_figure",
     "show_gif",
     "subscript",
     "window_cells",

@@ -14,7 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-__all__ = ["figure_to_rgb", "frames_to_gif", "show_gif"]
+__all__ = ["figure_to_rgb", "frames_to_gif", "show_figure", "show_gif"]
 
 
 def figure_to_rgb(fig: Figure) -> np.ndarray:
@@ -79,6 +79,20 @@ def frames_to_gif(frames: Iterable[Figure], *, duration_ms: int = 900,
     quantized[0].save(buf, format="GIF", save_all=True, append_images=quantized[1:],
                       duration=durations, loop=loop, optimize=False)
     return buf.getvalue()
+
+
+def show_figure(fig: Figure, *, dpi: int = 110):
+    """Wrap a figure as a PNG for display in a notebook.
+
+    The notebook stores ``image/png`` (which nbval does not compare pixel by pixel) and
+    a fixed ``text/plain`` line, so no volatile ``<Figure at 0x...>`` repr reaches the
+    stored outputs, and no pyplot state is involved.
+    """
+    from IPython.display import Image as IPyImage
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return IPyImage(data=buf.getvalue(), format="png")
 
 
 def show_gif(gif: bytes):
