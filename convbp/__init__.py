@@ -17,6 +17,19 @@ from .recipe import conv_backward_as_convolutions, dilate, flip
 
 __version__ = "0.1.0"
 
+# SymPy and Matplotlib are slow to import: load these subpackages on first use.
+_LAZY = ("symbolic", "viz")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'convbp' has no attribute {name!r}")
+
 __all__ = [
     "Gradients",
     "avg_pool",
@@ -32,4 +45,6 @@ __all__ = [
     "max_pool",
     "max_pool_backward",
     "reference",
+    "symbolic",
+    "viz",
 ]

@@ -1,0 +1,105 @@
+r"""Render derived equations as LaTeX (for the book) and as plain text (for the CLI).
+
+Symbols are named for LaTeX (``x_{1,2}``, ``\delta_{0,0}``,
+``\frac{\partial L}{\partial x_{1,2}}``); the text form reads them back as
+``x[1,2]``, ``delta[0,0]`` and ``dL/dx[1,2]``. A sum is printed with its terms in a
+fixed, meaningful order (by the index of the gradient entry they carry, see
+:class:`convbp.symbolic.Derivation`) rather than SymPy's internal order, so that the
+book can show :math:`\delta_{0,0} w_{2,2} + \delta_{0,1} w_{2,0} + \dots` row by row.
+
+Used in the book chapter "The backward pass at stride > 1".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterable
+
+import sympy
+from sympy.printing.str import StrPrinter
+
+__all__ = ["text_name", "text", "ordered_sum", "aligned"]
+
+_PARTIAL = re.compile(r"^\\frac\{\\partial (\w+)\}\{\\partial (.+)\}$")
+_SUBSCRIPT = re.compile(r"^\\?([A-Za-z]+)_\{(.*)\}$")
+
+
+def text_name(name: str) -> str:
+    r"""Plain-text form of a LaTeX symbol name.
+
+    Examples
+    --------
+    >>> text_name(r"\delta_{0,1}"), text_name("x_{3}"), text_name("b")
+    ('delta[0,1]', 'x[3]', 'b')
+    >>> text_name(r"\frac{\partial L}{\partial w_{2,0}}")
+    'dL/dw[2,0]'
+    """
+    match = _PARTIAL.match(name)
+    if match:
+        return f"d{match[1]}/d{text_name(match[2])}"
+    match = _SUBSCRIPT.match(name)
+    if match:
+        return f"{match[1]}[{match[2]}]"
+    return name.lstrip("\\")
+
+
+class _TextPrinter(StrPrinter):
+    """SymPy's ``str`` printer with LaTeX symbol names turned into ``name[i,j]``."""
+
+    def _print_Symbol(self, expr):
+        return text_name(expr.name)
+
+
+_TEXT = _TextPrinter()
+
+
+def text(expr) -> str:
+    r"""Plain-text form of one SymPy expression.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> d, w = sympy.Symbol(r"\delta_{0,0}"), sympy.Symbol("w_{2,2}")
+    >>> text(d * w)
+    'delta[0,0]*w[2,2]'
+    """
+    return _TEXT.doprint(expr)
+
+
+def ordered_sum(expr, key: Callable, printer: Callable[[sympy.Expr], str]) -> str:
+    """Print a sum term by term, in the order given by ``key`` (a function of one term).
+
+    Examples
+    --------
+    >>> import sympy
+    >>> a, b, c = sympy.symbols("a b c")
+    >>> ordered_sum(a + b - c, key=lambda t: -ord(str(t.free_symbols.pop())), printer=str)
+    '-c + b + a'
+    """
+    terms = sorted(sympy.Add.make_args(expr), key=key)
+    if not terms or expr == 0:
+        return printer(sympy.S.Zero)
+    out = []
+    for i, term in enumerate(terms):
+        negative = term.could_extract_minus_sign()
+        body = printer(-term if negative else term)
+        if i == 0:
+            out.append(f"-{body}" if negative else body)
+        else:
+            out.append(f" - {body}" if negative else f" + {body}")
+    return "".join(out)
+
+
+def aligned(rows: Iterable[tuple[str, str]]) -> str:
+    r"""An ``aligned`` LaTeX block with one ``lhs &= rhs`` row per pair.
+
+    Examples
+    --------
+    >>> print(aligned([("a", "b"), ("c", "d")]))
+    \begin{aligned}
+    a &= b \\
+    c &= d
+    \end{aligned}
+    """
+    body = " \\\\\n".join(f"{lhs} &= {rhs}" for lhs, rhs in rows)
+    return "\\begin{aligned}\n" + body + "\n\\end{aligned}"
