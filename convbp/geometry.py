@@ -42,6 +42,7 @@ __all__ = [
     "conv_geometry",
     "conv_transpose_geometry",
     "pool_geometry",
+    "same_padding",
 ]
 
 
@@ -409,3 +410,26 @@ def pool_geometry(op: str, in_size, kernel_size, stride=None, padding=0) -> Conv
         conv_output_size(n, k, s, p, 1) for n, k, s, p in zip(in_size, kernel_size, stride, padding)
     )
     return ConvGeometry(in_size, kernel_size, stride, padding, dilation, out)
+
+
+def same_padding(n: int, k: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
+    """``(p_lo, p_hi)`` that gives ``ceil(n / s)`` outputs ("same" padding), smaller half first.
+
+    ``O`` outputs need a padded length of at least ``s*(O-1) + d*(k-1) + 1``, so the total
+    padding is ``max(s*(O-1) + d*(k-1) + 1 - n, 0)``; when it is odd the extra row goes
+    at the high end (TensorFlow's rule, and PyTorch's ``padding="same"`` at stride 1).
+    Derived in the book chapter "The forward pass and its arithmetic".
+
+    Examples
+    --------
+    >>> same_padding(8, 3, stride=2)      # 4 outputs: pad 1 row at the end only
+    (0, 1)
+    >>> same_padding(8, 4)                # an even kernel at stride 1
+    (1, 2)
+    """
+    for name, v, low in (("n", n, 1), ("k", k, 1), ("stride", stride, 1), ("dilation", dilation, 1)):
+        if not _is_int(v) or v < low:
+            raise ValueError(f"same_padding: {name} must be a positive int, got {v!r}")
+    out = -(-n // stride)
+    total = max(stride * (out - 1) + dilation * (k - 1) + 1 - n, 0)
+    return total // 2, total - total // 2

@@ -11,6 +11,7 @@ from convbp.geometry import (
     conv_output_size,
     conv_transpose_geometry,
     pool_geometry,
+    same_padding,
 )
 
 # One test per (stride, dilation); inside, every size 1-9, kernel 1-3, padding 0-2 per side.
@@ -123,3 +124,21 @@ def test_pool_geometry_defaults_and_limits():
         pool_geometry("max_pool", (7,), 3, padding=2)
     with pytest.raises(ValueError, match=r"avg_pool: window of size 5 .* larger than the padded"):
         pool_geometry("avg_pool", (2,), 5, padding=1)
+
+
+@pytest.mark.parametrize("s,d", STRIDES_DILATIONS)
+def test_same_padding_gives_ceil_n_over_s_outputs(s, d):
+    for n, k in itertools.product(range(1, 13), range(1, 6)):
+        lo, hi = same_padding(n, k, s, d)
+        assert 0 <= hi - lo <= 1
+        g = conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
+        assert g.out_size == (-(-n // s),), (n, k, s, d)
+        # minimal: one row less padding would lose an output (unless there is none)
+        if lo + hi:
+            assert g.remainder == (0,)
+            assert conv_output_size(n, k, s, (lo, hi - 1), d) < g.out_size[0]
+
+
+def test_same_padding_errors():
+    with pytest.raises(ValueError, match="same_padding: stride must be a positive int, got 0"):
+        same_padding(5, 3, 0)
