@@ -125,12 +125,12 @@ def windows_figure(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
 def _windows_1d(geom, colors, hatches) -> Figure:
     (P,), (n,), ((lo, _hi),) = geom.padded_size, geom.in_size, geom.padding
     (O,) = geom.out_size
-    fig = Figure(figsize=((P + 2) * CELL_INCHES, (O + 2.2) * CELL_INCHES * 1.25))
+    fig = Figure(figsize=((P + 2.2) * CELL_INCHES * 1.25, (O + 2.2) * CELL_INCHES * 1.5))
     ax = fig.add_subplot()
     header = [subscript("x", a - lo) if 0 <= a - lo < n else "0" for a in range(P)]
     draw_grid(ax, (1, P), labels=[header], colors=[list(colors)], hatches=[list(hatches)],
-              fontsize=8)
-    ax.text(-0.3, 0.5, "padded input", ha="right", va="center", fontsize=9)
+              fontsize=10)
+    ax.text(-0.3, 0.5, "padded input", ha="right", va="center", fontsize=10)
     for o in range(O):
         y = 1.6 + 1.25 * o
         c = list(colors)
@@ -139,8 +139,8 @@ def _windows_1d(geom, colors, hatches) -> Figure:
             c[cell] = COLORS["window"]
             labels[cell] = subscript("w", m)
         draw_grid(ax, (1, P), origin=(0, y), labels=[labels], colors=[c],
-                  hatches=[list(hatches)], fontsize=8)
-        ax.text(-0.3, y + 0.5, subscript("y", o), ha="right", va="center", fontsize=10)
+                  hatches=[list(hatches)], fontsize=10)
+        ax.text(-0.3, y + 0.5, subscript("y", o), ha="right", va="center", fontsize=12)
     finish_axes(ax)
-    ax.set_xlim(-2.2, P + 0.2)
+    ax.set_xlim(-2.6, P + 0.2)
     return fig
