@@ -1,0 +1,214 @@
+r"""Pictures of channel connections: which input channel feeds which output channel.
+
+Used in the book chapter "Channels, batches, bias and groups". With ``groups`` = G,
+output channel ``c`` belongs to group ``g = c // (C_out/G)`` and reads the input
+channels ``g*C_in/G + j`` for ``j = 0, ..., C_in/G - 1`` through the kernel slice
+``w[c, j]`` (shape ``(*kernel)``). Drawn as a graph, every such pair is one line; as a
+``C_out x C_in`` matrix it is block-diagonal. The backward pass runs along the same
+lines in the other direction: ``dx`` of an input channel collects from every output
+channel it feeds, ``dw[c, j]`` needs that one pair, and ``db[c]`` only ``delta`` of
+channel ``c``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Polygon, Rectangle
+
+from .grid import COLORS, draw_grid, finish_axes
+
+__all__ = ["channel_connections", "channels_figure"]
+
+MAX_CHANNELS = 12
+BOX_W, BOX_H, GAP = 1.5, 0.8, 1.15     # box size and vertical pitch, in data units
+SPAN = 4.2                              # horizontal distance between the two columns
+UNIT, MATRIX_UNIT = 0.4, 0.55           # inches per data unit: graphs, matrix
+GROUP_COLORS = ("#eef3e2", "#f3e6f0", "#e4eef6", "#f6efdc")
+
+
+def _check(op, in_channels, out_channels, groups):
+    for name, v in (("in_channels", in_channels), ("out_channels", out_channels),
+                    ("groups", groups)):
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool):
+            raise TypeError(f"{op}: {name} must be a positive int, got {v!r}")
+        if v < 1:
+            raise ValueError(f"{op}: {name} must be a positive int, got {v!r}")
+    for name, c in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if c % groups:
+            raise ValueError(f"{op}: groups={groups} must divide {name}={c}")
+    return int(in_channels), int(out_channels), int(groups)
+
+
+def channel_connections(in_channels: int, out_channels: int, groups: int = 1
+                        ) -> list[tuple[int, int]]:
+    """The ``(c_out, c_in)`` pairs that a convolution's kernel connects.
+
+    Output channel ``c_out`` of group ``g = c_out // (C_out/G)`` reads input channel
+    ``c_in = g*C_in/G + j`` through the kernel slice ``w[c_out, j]``.
+
+    Parameters
+    ----------
+    in_channels, out_channels, groups : int
+        ``groups`` must divide both channel counts.
+
+    Returns
+    -------
+    list of (int, int)
+        ``C_in * C_out / groups`` pairs, sorted.
+
+    Examples
+    --------
+    >>> channel_connections(4, 2, groups=2)
+    [(0, 0), (0, 1), (1, 2), (1, 3)]
+    >>> len(channel_connections(3, 6))
+    18
+    """
+    c_in, c_out, g = _check("channel_connections", in_channels, out_channels, groups)
+    per_in, per_out = c_in // g, c_out // g
+    return [(co, (co // per_out) * per_in + j) for co in range(c_out) for j in range(per_in)]
+
+
+def _centres(count, total):
+    """Vertical centres of ``count`` boxes, centred against a column of ``total``."""
+    offset = (total - count) * GAP / 2
+    return [offset + i * GAP + BOX_H / 2 for i in range(count)]
+
+
+def _column(ax, x, centres, label, color):
+    for c, yc in enumerate(centres):
+        ax.add_patch(Rectangle((x, yc - BOX_H / 2), BOX_W, BOX_H, facecolor=color,
+                               edgecolor="0.35", linewidth=0.8))
+        ax.text(x + BOX_W / 2, yc, label(c), ha="center", va="center", fontsize=11)
+
+
+def _group_bands(ax, c_in, c_out, groups, left, right):
+    if groups == 1:
+        return
+    pin, pout = c_in // groups, c_out // groups
+    for g in range(groups):
+        ys_in = left[g * pin], left[(g + 1) * pin - 1]
+        ys_out = right[g * pout], right[(g + 1) * pout - 1]
+        pad = BOX_H / 2 + 0.12
+        corners = [(-0.15, ys_in[0] - pad), (SPAN + BOX_W + 0.15, ys_out[0] - pad),
+                   (SPAN + BOX_W + 0.15, ys_out[1] + pad), (-0.15, ys_in[1] + pad)]
+        ax.add_patch(Polygon(corners, closed=True, facecolor=GROUP_COLORS[g % len(GROUP_COLORS)],
+                             edgecolor="none", zorder=0))
+
+
+def _graph(ax, c_in, c_out, groups, pairs, backward):
+    total = max(c_in, c_out)
+    left, right = _centres(c_in, total), _centres(c_out, total)
+    _group_bands(ax, c_in, c_out, groups, left, right)
+    x0, x1 = BOX_W, SPAN                 # right edge of the left column, left edge of the right
+    for co, ci in pairs:
+        if backward:
+            ax.annotate("", xy=(x0, left[ci]), xytext=(x1, right[co]),
+                        arrowprops=dict(arrowstyle="-|>", color="#6a8caf", linewidth=1.0,
+                                        mutation_scale=9, shrinkA=0, shrinkB=0))
+        else:
+            ax.plot([x0, x1], [left[ci], right[co]], color="0.3", linewidth=1.0)
+    if backward:
+        _column(ax, 0, left, lambda c: f"$dx_{{{c}}}$", COLORS["output"])
+        _column(ax, SPAN, right, lambda c: rf"$\delta_{{{c}}}$", COLORS["delta"])
+    else:
+        _column(ax, 0, left, lambda c: f"$x_{{{c}}}$", COLORS["input"])
+        _column(ax, SPAN, right, lambda c: f"$y_{{{c}}}$", COLORS["output"])
+    return total * GAP
+
+
+def _finish_graph(ax, bottom):
+    """Equal aspect, y pointing down, no ticks (the bands are polygons: set limits by hand)."""
+    ax.set_aspect("equal")
+    ax.set_xlim(-0.4, SPAN + BOX_W + 0.4)
+    ax.set_ylim(bottom, -0.9)
+    ax.axis("off")
+
+
+def channels_figure(in_channels: int, out_channels: int, groups: int = 1) -> Figure:
+    r"""Channel connections of a convolution, forward and backward, and as a matrix.
+
+    Three panels:
+
+    1. forward: input channels :math:`x_{c'}` on the left, output channels :math:`y_c`
+       on the right, one line per kernel slice (per pair that the kernel connects);
+       with ``groups > 1`` each group has its own shaded band;
+    2. backward: the same lines, traversed from :math:`\delta_c` back to
+       :math:`dx_{c'}`; the caption says what flows along them;
+    3. the ``C_out x C_in`` connection matrix: cell ``(c, c')`` holds the kernel slice
+       ``w[c, j]`` that connects them (block-diagonal for ``groups > 1``).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        At most 12 each, so that the picture stays readable.
+    groups : int
+        Must divide both channel counts; ``groups == in_channels`` is a depthwise
+        convolution.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Three axes: forward graph, backward graph, matrix.
+
+    Examples
+    --------
+    >>> fig = channels_figure(4, 6, groups=2)
+    >>> len(fig.axes), len(fig.axes[0].lines)
+    (3, 12)
+    """
+    op = "channels_figure"
+    c_in, c_out, groups = _check(op, in_channels, out_channels, groups)
+    for name, c in (("in_channels", c_in), ("out_channels", c_out)):
+        if c > MAX_CHANNELS:
+            raise ValueError(f"{op}: {name} must be at most {MAX_CHANNELS} for a readable "
+                             f"picture, got {c}")
+    pairs = channel_connections(c_in, c_out, groups)
+    per_in = c_in // groups
+    total = max(c_in, c_out)
+    graph_w, graph_h = SPAN + BOX_W + 0.8, total * GAP + 4.0
+    mat_w, mat_h = max(c_in, 4) + 1.8, c_out + 2.6
+    widths = [graph_w * UNIT, graph_w * UNIT, mat_w * MATRIX_UNIT]
+    fig = Figure(figsize=(sum(widths) + 0.3, max(graph_h * UNIT, mat_h * MATRIX_UNIT)))
+    gs = fig.add_gridspec(1, 3, width_ratios=widths)
+    middle = (SPAN + BOX_W) / 2
+
+    ax = fig.add_subplot(gs[0, 0])
+    bottom = _graph(ax, c_in, c_out, groups, pairs, backward=False)
+    ax.text(middle, -0.3, "forward", ha="center", va="bottom", fontsize=12)
+    ax.text(middle, bottom + 0.2,
+            r"$y_c = b_c\ +$ Σ$_{c'}$ $w_{c,c'} \star x_{c'}$" "\n"
+            "(sum over the lines into $y_c$)", ha="center", va="top", fontsize=10,
+            linespacing=1.6)
+    _finish_graph(ax, bottom + 3.2)
+
+    ax = fig.add_subplot(gs[0, 1])
+    bottom = _graph(ax, c_in, c_out, groups, pairs, backward=True)
+    ax.text(middle, -0.3, "backward", ha="center", va="bottom", fontsize=12)
+    ax.text(middle, bottom + 0.2,
+            r"$dx_{c'}$ = Σ$_c$ pad($\delta_c$) $\star$ flip($w_{c,c'}$)" "\n"
+            r"$dw_{c,c'}$ = Σ$_n$ $x_{c'} \star \delta_c$" "\n"
+            r"$db_c$ = Σ$_{n,o}$ $\delta_c$",
+            ha="center", va="top", fontsize=10, linespacing=1.6)
+    _finish_graph(ax, bottom + 3.2)
+
+    ax = fig.add_subplot(gs[0, 2])
+    labels = np.full((c_out, c_in), "", dtype=object)
+    colors = np.full((c_out, c_in), COLORS["zero"], dtype=object)
+    for co, ci in pairs:
+        labels[co, ci] = f"w[{co},{ci % per_in}]"
+        colors[co, ci] = COLORS["kernel"]
+    draw_grid(ax, (c_out, c_in), origin=(0, 0.4), labels=labels, colors=colors, fontsize=8.5)
+    for ci in range(c_in):
+        ax.text(ci + 0.5, 0.25, f"$x_{{{ci}}}$", ha="center", va="bottom", fontsize=10)
+    for co in range(c_out):
+        ax.text(-0.15, co + 0.9, f"$y_{{{co}}}$", ha="right", va="center", fontsize=10)
+    ax.text(c_in / 2, -0.6, "kernel slice per pair", ha="center", va="bottom", fontsize=12)
+    ax.text(c_in / 2, c_out + 0.7, f"w: shape ({c_out}, {per_in}, *k)", ha="center", va="top",
+            fontsize=10)
+    finish_axes(ax)
+    ax.set_xlim(min(-1.1, c_in / 2 - 2.9), max(c_in + 0.2, c_in / 2 + 2.9))
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.97, wspace=0.06)
+    return fig
