@@ -102,6 +102,22 @@ def recipe_layout(input_size, kernel_size, stride=1, padding=0, dilation=1) -> R
                                       dilation))
 
 
+def _padded_title(geom) -> str:
+    return (r"padded $\delta$" if all(s == 1 for s in geom.stride)
+            else r"dilated, padded $\delta$")
+
+
+def _grid_spec(fig, widths, ndim, n_panels, height_ratios=None):
+    """Panels side by side in 2-D; stacked strips in 1-D (long strips side by side get tiny)."""
+    if ndim == 1:
+        return fig.add_gridspec(n_panels, 1, height_ratios=height_ratios)
+    return fig.add_gridspec(1, n_panels, width_ratios=widths)
+
+
+def _panel(gs, k, ndim):
+    return gs[k, 0] if ndim == 1 else gs[0, k]
+
+
 def _as2d(a):
     return a.reshape(1, -1) if a.ndim == 1 else a
 
@@ -180,19 +196,25 @@ def recipe_figure(input_size, kernel_size, stride=1, padding=0, dilation=1) -> F
     panels = [
         (d.shape, d_labels, np.full(d.shape, COLORS["delta"], dtype=object), None,
          r"$\delta$"),
-        (p_labels.shape, p_labels, p_colors, None, r"dilated, padded $\delta$"),
+        (p_labels.shape, p_labels, p_colors, None, _padded_title(g)),
         (k_labels.shape, k_labels, k_colors, None, "flipped kernel"),
         (x_colors.shape, x_labels, x_colors, x_hatches, r"$\partial L/\partial x$"),
     ]
     widths = [s[1] + 1.2 for s, *_ in panels]
-    height = max(s[0] for s, *_ in panels) + 1.4
-    fig = Figure(figsize=(sum(widths) * CELL_INCHES, height * CELL_INCHES))
-    gs = fig.add_gridspec(1, len(panels), width_ratios=widths)
+    if g.ndim == 1:
+        fig = Figure(figsize=(max(widths) * CELL_INCHES * 1.4, len(panels) * 2.3 * CELL_INCHES * 1.4))
+    else:
+        height = max(s[0] for s, *_ in panels) + 1.4
+        fig = Figure(figsize=(sum(widths) * CELL_INCHES, height * CELL_INCHES))
+    gs = _grid_spec(fig, widths, g.ndim, len(panels))
     for k, (shape, labels, colors, hatches, title) in enumerate(panels):
-        ax = fig.add_subplot(gs[0, k])
-        draw_grid(ax, shape, labels=labels, colors=colors, hatches=hatches, title=title, fontsize=8)
+        ax = fig.add_subplot(_panel(gs, k, g.ndim))
+        draw_grid(ax, shape, labels=labels, colors=colors, hatches=hatches, title=title,
+                  fontsize=10 if g.ndim == 1 else 8)
         finish_axes(ax)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.92, wspace=0.1)
+        if g.ndim == 1:
+            ax.set_xlim(-0.2, max(widths))
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.92, wspace=0.1, hspace=0.25)
     return fig
 
 
@@ -241,18 +263,22 @@ def recipe_animation(input_size, kernel_size, stride=1, padding=0, dilation=1, *
     p_shape = _as2d(lay.padded).shape
     widths = [p_shape[1] + 1.2, k_labels.shape[1] + 1.2, x_colors.shape[1] + 1.2]
     height = max(p_shape[0], x_colors.shape[0]) + 1.4
+    fs = 10 if g.ndim == 1 else 8
     frames = []
     done = np.zeros(x_colors.shape, dtype=bool)
     for a in np.ndindex(*g.in_size):
-        fig = Figure(figsize=(sum(widths) * CELL_INCHES, (height + 2.0) * CELL_INCHES), dpi=90)
-        gs = fig.add_gridspec(1, 3, width_ratios=widths)
+        if g.ndim == 1:
+            size = (max(max(widths), 12) * CELL_INCHES * 1.4, (3 * 2.3 + 2.0) * CELL_INCHES * 1.4)
+        else:
+            size = (sum(widths) * CELL_INCHES, (height + 2.0) * CELL_INCHES)
+        fig = Figure(figsize=size, dpi=90)
+        gs = _grid_spec(fig, widths, g.ndim, 3)
         p_labels, p_colors = _delta_grid(lay, highlight=lay.window(a))
-        ax = fig.add_subplot(gs[0, 0])
-        draw_grid(ax, p_shape, labels=p_labels, colors=p_colors, fontsize=8,
-                  title=r"dilated, padded $\delta$")
+        ax = fig.add_subplot(_panel(gs, 0, g.ndim))
+        draw_grid(ax, p_shape, labels=p_labels, colors=p_colors, fontsize=fs, title=_padded_title(g))
         finish_axes(ax)
-        ax = fig.add_subplot(gs[0, 1])
-        draw_grid(ax, k_labels.shape, labels=k_labels, colors=k_colors, fontsize=8,
+        ax = fig.add_subplot(_panel(gs, 1, g.ndim))
+        draw_grid(ax, k_labels.shape, labels=k_labels, colors=k_colors, fontsize=fs,
                   title="flipped kernel")
         finish_axes(ax)
         a2 = a if g.ndim == 2 else (0, a[0])
@@ -260,11 +286,15 @@ def recipe_animation(input_size, kernel_size, stride=1, padding=0, dilation=1, *
         colors[done] = np.where(colors[done] == COLORS["output"], "#9fc5e8", colors[done])
         colors[a2] = COLORS["focus"]
         done[a2] = True
-        ax = fig.add_subplot(gs[0, 2])
-        draw_grid(ax, x_colors.shape, colors=colors, hatches=x_hatches, fontsize=8,
+        ax = fig.add_subplot(_panel(gs, 2, g.ndim))
+        draw_grid(ax, x_colors.shape, colors=colors, hatches=x_hatches, fontsize=fs,
                   title=r"$\partial L/\partial x$")
         finish_axes(ax)
-        fig.text(0.5, 0.04, _expression(lay, a), ha="center", va="bottom", fontsize=10)
-        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.3, top=0.9, wspace=0.1)
+        if g.ndim == 1:  # left-align the strips on one scale
+            for axis in fig.axes:
+                axis.set_xlim(-0.2, max(max(widths), 12))
+        fig.text(0.5, 0.04, _expression(lay, a), ha="center", va="bottom", fontsize=11)
+        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.3 if g.ndim == 2 else 0.18,
+                            top=0.9, wspace=0.1, hspace=0.3)
         frames.append(fig)
     return frames_to_gif(frames, duration_ms=duration_ms)
