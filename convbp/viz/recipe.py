@@ -210,7 +210,7 @@ def recipe_figure(input_size, kernel_size, stride=1, padding=0, dilation=1) -> F
     for k, (shape, labels, colors, hatches, title) in enumerate(panels):
         ax = fig.add_subplot(_panel(gs, k, g.ndim))
         draw_grid(ax, shape, labels=labels, colors=colors, hatches=hatches, title=title,
-                  fontsize=10 if g.ndim == 1 else 8)
+                  fontsize=10)
         finish_axes(ax)
         if g.ndim == 1:
             ax.set_xlim(-0.2, max(widths))
@@ -263,7 +263,7 @@ def recipe_animation(input_size, kernel_size, stride=1, padding=0, dilation=1, *
     p_shape = _as2d(lay.padded).shape
     widths = [p_shape[1] + 1.2, k_labels.shape[1] + 1.2, x_colors.shape[1] + 1.2]
     height = max(p_shape[0], x_colors.shape[0]) + 1.4
-    fs = 10 if g.ndim == 1 else 8
+    fs = 10
     frames = []
     done = np.zeros(x_colors.shape, dtype=bool)
     for a in np.ndindex(*g.in_size):
