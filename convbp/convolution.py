@@ -1,108 +1,180 @@
 r"""Fast N-d convolution, its gradients, and transposed convolution.
 
-The forward pass and both gradients are sums over the few kernel taps ``m`` of one
-matrix product each, written straight from the index form (see
-:mod:`convbp.geometry` and the book chapter "The backward pass at stride > 1")::
+Index form (:mod:`convbp.geometry`; derived in the book chapter "The backward pass at
+stride > 1"), one spatial dimension, tap ``m``, output ``o``, groups left out::
 
-    y [n, o, :]            = sum_m  x_pad[n, s*o + d*m, :] @ w[:, :, m].T
-    dx_pad[n, s*o + d*m, :] += dy[n, o, :] @ w[:, :, m]            (scatter-add)
-    dw[:, :, m]            = sum_{n,o} dy[n, o, :].T @ x_pad[n, s*o + d*m, :]
+    y [n, :, o]             = sum_m  w[:, :, m] @ x_pad[n, :, s*o + d*m]
+    dw[:, :, m]             = sum_{n,o} dy[n, :, o] (outer) x_pad[n, :, s*o + d*m]
+    dx_pad[n, :, s*q + rho] = sum_{m: d*m = rho (mod s)} w[:, :, m].T @ dy[n, :, q - (d*m - rho)/s]
 
-Arrays are moved to channels-last once so that every product is one large,
-contiguous matrix product over all batch entries and output positions. The strided
-input gradient is a scatter-add into every ``s``-th row: it never multiplies the
-``s - 1`` zeros that the textbook recipe (:func:`convbp.conv_backward_as_convolutions`)
-inserts, and rows that no window reads (the leftover remainder) are never touched,
-so their gradient is exactly zero.
+How it is computed (kernels in :mod:`convbp._fastconv`, :mod:`convbp._depthwise`,
+threads in :mod:`convbp._threads`):
 
-Python loops run over the kernel taps only, never over batch, channels or positions.
+* ``x`` is copied once to channels-last, zero-padded ``(N, *padded, C_in)``. The
+  windows of all taps are one strided view of it; a block of them (a few samples, or a
+  few output rows of one sample) is copied into a column buffer of bounded size
+  (im2col, ``K = prod(kernel) * C_in/G`` columns), so that ``y`` of the block is one
+  matrix product ``cols @ w_mat.T``, moved to the channels-first output by one copy.
+  ``dw`` is ``dy_block @ cols`` summed over the blocks. Each core runs whole blocks.
+* ``dx`` is split into stride phases (:func:`convbp.geometry.input_phases`): input rows
+  ``s*q + rho`` only receive the taps with ``d*m = rho (mod s)``, and for them the sum
+  is a stride-1 correlation of ``dy``, computed the same way. No product with the
+  ``s - 1`` zeros that the textbook recipe (:func:`convbp.conv_backward_as_convolutions`)
+  inserts into ``dy`` is formed, and input rows that no window reads (the leftover
+  remainder) see only zero padding of ``dy``: their gradient is exactly zero. When
+  ``C_in`` is much smaller than ``C_out``, ``dx`` is scattered instead (col2im): one
+  product ``w_mat.T @ dy`` per block, then one strided add per tap.
+* A 1x1 kernel at stride 1 without padding needs no columns (``x`` is its own column
+  matrix), and a depthwise kernel (one input channel per group) no matrix product:
+  each of its taps is one broadcast multiply-add.
+
+Python loops run over blocks, stride phases and (depthwise, col2im) kernel taps only,
+never over channels or output positions. float32 stays float32 throughout.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from . import _depthwise as depthwise
+from . import _fastconv as fc
 from ._types import Gradients
 from ._validate import check_bias, check_conv_operands, check_shape, float_dtype
-from .geometry import ConvGeometry, conv_geometry, conv_transpose_geometry
+from .geometry import ConvGeometry, conv_geometry, conv_transpose_geometry, input_phases
 
 __all__ = ["conv", "conv_backward", "conv_transpose", "Gradients"]
 
-# Below this many multiply-adds per group and row, einsum's C loop beats batched BLAS.
-_SMALL_GROUP = 64
+
+# Below this ratio of output to input channels (per group), the input gradient gathers
+# the windows of dy (stride phases); at or above it, it scatters (col2im), whose buffer
+# holds C_in instead of C_out values per tap and position.
+_SCATTER_RATIO = 4
 
 
-def _channels_last_padded(a: np.ndarray, geom: ConvGeometry, dtype) -> np.ndarray:
-    """``(N, C, *spatial)`` -> zero-padded ``(N, *padded, C)`` in one copy."""
-    out = np.zeros((a.shape[0], *geom.padded_size, a.shape[1]), dtype=dtype)
-    out[(slice(None), *geom.unpadded())] = np.moveaxis(a, 1, -1)
-    return out
+def _is_depthwise(w_shape, groups: int) -> bool:
+    """One input channel per group: per-tap multiply-adds beat a product over ``prod(k)``."""
+    return groups > 1 and w_shape[1] == 1
 
 
-def _rows(a: np.ndarray, dtype) -> np.ndarray:
-    """``(N, C, *spatial)`` -> contiguous ``(N * prod(spatial), C)``."""
-    return np.ascontiguousarray(np.moveaxis(a, 1, -1), dtype=dtype).reshape(-1, a.shape[1])
+def _is_pointwise(geom: ConvGeometry) -> bool:
+    """1x1 kernel, stride 1, no padding: ``x`` itself is the column matrix."""
+    return (all(k == 1 for k in geom.kernel_size) and all(s == 1 for s in geom.stride)
+            and all(p == (0, 0) for p in geom.padding))
 
 
-def _from_rows(rows: np.ndarray, n: int, spatial: tuple[int, ...]) -> np.ndarray:
-    """``(N * prod(spatial), C)`` -> contiguous ``(N, C, *spatial)``."""
-    return np.ascontiguousarray(np.moveaxis(rows.reshape(n, *spatial, -1), -1, 1))
+def _kernel_matrix(w: np.ndarray, groups: int, dtype) -> np.ndarray:
+    """``(C_out, C_in/G, *k)`` -> ``(G, C_out/G, prod(k) * C_in/G)``, columns ordered (tap, c)."""
+    c_out, cg_in, *k = w.shape
+    wg = w.reshape(groups, c_out // groups, cg_in, *k).astype(dtype, copy=False)
+    return np.moveaxis(wg, 2, -1).reshape(groups, c_out // groups, -1)
 
 
-def _tap(w: np.ndarray, tap: tuple[int, ...]) -> np.ndarray:
-    return w[(slice(None), slice(None), *tap)]
+def _from_kernel_matrix(wmat: np.ndarray, shape) -> np.ndarray:
+    """Inverse of :func:`_kernel_matrix`: ``(G, C_out/G, prod(k) * C_in/G)`` -> ``shape``."""
+    c_out, cg_in, *k = shape
+    wg = wmat.reshape(*wmat.shape[:2], *k, cg_in)
+    return np.ascontiguousarray(np.moveaxis(wg, -1, 2).reshape(shape))
 
 
-# Per-tap products. ``a`` rows are (batch x position); w_m is w[:, :, m] of shape
-# (C_out, C_in // G). With groups, channel c belongs to group c // (channels per group).
-
-def _tap_forward(xs, w_m, groups):
-    """(M, C_in) x (C_out, C_in/G) -> (M, C_out)."""
-    if groups == 1:
-        return xs @ w_m.T
-    m, (c_out, cg_in) = xs.shape[0], w_m.shape
-    xg, wg = xs.reshape(m, groups, cg_in), w_m.reshape(groups, c_out // groups, cg_in)
-    if cg_in * c_out // groups < _SMALL_GROUP:
-        return np.einsum("mgi,goi->mgo", xg, wg).reshape(m, c_out)
-    return np.matmul(xg.transpose(1, 0, 2), wg.transpose(0, 2, 1)).transpose(1, 0, 2).reshape(m, c_out)
+def _grouped(a: np.ndarray, groups: int, dtype) -> np.ndarray:
+    """``(N, C, *S)`` -> ``(N, G, C/G, prod(S))`` of ``dtype`` (a view when possible)."""
+    return a.astype(dtype, copy=False).reshape(a.shape[0], groups, a.shape[1] // groups, -1)
 
 
-def _tap_input_grad(dys, w_m, groups):
-    """(M, C_out) x (C_out, C_in/G) -> (M, C_in)."""
-    if groups == 1:
-        return dys @ w_m
-    m, (c_out, cg_in) = dys.shape[0], w_m.shape
-    dg, wg = dys.reshape(m, groups, c_out // groups), w_m.reshape(groups, c_out // groups, cg_in)
-    if cg_in * c_out // groups < _SMALL_GROUP:
-        return np.einsum("mgo,goi->mgi", dg, wg).reshape(m, groups * cg_in)
-    return np.matmul(dg.transpose(1, 0, 2), wg).transpose(1, 0, 2).reshape(m, groups * cg_in)
+# Forward and gradients. Each picks one of three layouts: depthwise (per-tap multiply-adds),
+# pointwise (x is its own column matrix: batched products on the channels-first arrays), or
+# the general im2col products of convbp._fastconv.
+
+def _forward(x: np.ndarray, w: np.ndarray, b, geom: ConvGeometry, groups: int,
+             dtype) -> np.ndarray:
+    """``y`` of shape ``(N, C_out, *geom.out_size)``; ``b`` is ``None`` or ``(C_out,)``."""
+    if b is not None:
+        b = b.astype(dtype, copy=False)
+    if x.shape[0] == 0:            # an empty batch: nothing to compute
+        return np.zeros((0, w.shape[0], *geom.out_size), dtype=dtype)
+    if _is_depthwise(w.shape, groups):
+        y = depthwise.forward(x, w, geom, dtype)
+    elif _is_pointwise(geom):      # y[n, g] = wmat[g] @ x[n, g]
+        y = np.empty((x.shape[0], w.shape[0], *geom.out_size), dtype=dtype)
+        fc.pointwise(_kernel_matrix(w, groups, dtype), _grouped(x, groups, dtype),
+                     _grouped(y, groups, dtype))
+    else:                          # im2col products, the bias added block by block
+        y = np.empty((x.shape[0], w.shape[0], *geom.out_size), dtype=dtype)
+        wmat_t = np.ascontiguousarray(_kernel_matrix(w, groups, dtype).transpose(0, 2, 1))
+        xp = fc.pad_channels_last(x, geom.padding, dtype)
+        fc.correlate([fc.Correlation(xp, wmat_t, y, start=(0,) * geom.ndim, step=geom.stride,
+                                     count=geom.out_size, taps=geom.kernel_size,
+                                     tap_step=geom.dilation, bias=b)])
+        return y
+    if b is not None:
+        y += b.reshape(-1, *(1,) * geom.ndim)
+    return y
 
 
-def _tap_weight_grad(dys, xs, groups):
-    """(M, C_out) x (M, C_in) -> (C_out, C_in/G)."""
-    if groups == 1:
-        return dys.T @ xs
-    m, c_out, c_in = dys.shape[0], dys.shape[1], xs.shape[1]
-    dg, xg = dys.reshape(m, groups, c_out // groups), xs.reshape(m, groups, c_in // groups)
-    if c_in * c_out // groups**2 < _SMALL_GROUP:
-        return np.einsum("mgo,mgi->goi", dg, xg).reshape(c_out, c_in // groups)
-    return np.matmul(dg.transpose(1, 2, 0), xg.transpose(1, 0, 2)).reshape(c_out, c_in // groups)
+def _weight_grad(dy: np.ndarray, x: np.ndarray, w_shape, geom: ConvGeometry, groups: int,
+                 dtype) -> np.ndarray:
+    """``dw[c, c', m] = sum_{n,o} dy[n, c, o] * x_pad[n, g(c) + c', s*o + d*m]``."""
+    if x.shape[0] == 0:
+        return np.zeros(w_shape, dtype=dtype)
+    if _is_depthwise(w_shape, groups):
+        return depthwise.weight_grad(dy, x, w_shape, geom, dtype)
+    if _is_pointwise(geom):        # dw[g] = sum_n dy[n, g] @ x[n, g].T
+        dw = fc.pointwise_weight_grad(_grouped(dy, groups, dtype), _grouped(x, groups, dtype))
+        return dw.reshape(w_shape)
+    xp = fc.pad_channels_last(x, geom.padding, dtype)
+    wmat = fc.weight_grad(xp, dy, start=(0,) * geom.ndim, step=geom.stride,
+                          count=geom.out_size, taps=geom.kernel_size, tap_step=geom.dilation,
+                          groups=groups)
+    return _from_kernel_matrix(wmat, w_shape)
 
 
-def _input_grad(dys: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int, n: int,
+def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
                 dtype) -> np.ndarray:
-    """Scatter-add ``dy`` rows through every tap; returns ``(N, C_in, *geom.in_size)``.
+    """``dx`` of shape ``(N, C_in, *geom.in_size)``.
 
     Shared by :func:`conv_backward` (``dx``) and :func:`conv_transpose` (its forward pass).
     """
-    c_in = w.shape[1] * groups
-    dxp = np.zeros((n, *geom.padded_size, c_in), dtype=dtype)
-    for tap in np.ndindex(*geom.kernel_size):
-        view = dxp[(slice(None), *geom.window(tap))]
-        view += _tap_input_grad(dys, _tap(w, tap), groups).reshape(view.shape)
-    return np.ascontiguousarray(np.moveaxis(dxp[(slice(None), *geom.unpadded())], -1, 1))
+    c_out, cg_in, *k = w.shape
+    n, cg_out = dy.shape[0], c_out // groups
+    if n == 0:
+        return np.zeros((0, groups * cg_in, *geom.in_size), dtype=dtype)
+    if _is_depthwise(w.shape, groups):
+        return depthwise.input_grad(dy, w, geom, groups, dtype)
+    wg = w.reshape(groups, cg_out, cg_in, -1).astype(dtype, copy=False)   # (G, ., ., taps)
+    if _is_pointwise(geom):        # dx[n, g] = wmat[g].T @ dy[n, g]
+        dx = np.empty((n, groups * cg_in, *geom.in_size), dtype=dtype)
+        fc.pointwise(wg[..., 0].transpose(0, 2, 1), _grouped(dy, groups, dtype),
+                     _grouped(dx, groups, dtype))
+        return dx
+    if cg_out >= _SCATTER_RATIO * cg_in:
+        # col2im: wmat_t[g, (m, c'), c] = w[g*C_out/G + c, c', m]
+        wmat_t = wg.transpose(0, 3, 2, 1).reshape(groups, -1, cg_out)
+        dxp = np.zeros((n, groups * cg_in, *geom.padded_size), dtype=dtype)
+        fc.scatter(np.ascontiguousarray(dy, dtype=dtype), wmat_t, dxp, start=(0,) * geom.ndim,
+                   step=geom.stride, count=geom.out_size, taps=geom.kernel_size,
+                   tap_step=geom.dilation)
+        if all(p == (0, 0) for p in geom.padding):
+            return dxp
+        return np.ascontiguousarray(dxp[(slice(None), slice(None), *geom.unpadded())])
+    # stride phases: phase rho correlates the padded dy with its taps m, through
+    # wmat_t[g, (m, c), c'] = w[g*C_out/G + c, c', m]
+    pads, phases = input_phases(geom)
+    dyp = fc.pad_channels_last(dy, pads, dtype)
+    wk = wg.reshape(groups, cg_out, cg_in, *k)
+    dx = np.empty((n, groups * cg_in, *geom.in_size), dtype=dtype)
+    terms = []
+    for taps, start, count, tap_step, rows in phases:
+        out = dx[(slice(None), slice(None), *rows)]
+        if not all(taps):                      # a phase no tap reaches: zero gradient
+            out[...] = 0
+            continue
+        w_phase = wk[(slice(None),) * 3 + np.ix_(*taps)]          # (G, C_out/G, C_in/G, *T)
+        wmat_t = np.moveaxis(w_phase, (1, 2), (-2, -1)).reshape(groups, -1, cg_in)
+        terms.append(fc.Correlation(dyp, wmat_t, out, start=start, step=(1,) * geom.ndim,
+                                    count=count, taps=tuple(map(len, taps)), tap_step=tap_step))
+    if terms:
+        fc.correlate(terms)
+    return dx
 
 
 def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
@@ -152,17 +224,7 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     geom = conv_geometry(op, x.shape[2:], w.shape[2:], stride, padding, dilation)
     b = check_bias(op, b, w.shape[0])
     dtype = float_dtype(x, w, b)
-    n, c_in, c_out = x.shape[0], x.shape[1], w.shape[0]
-    xp = _channels_last_padded(x, geom, dtype)
-    w = w.astype(dtype, copy=False)
-    rows = n * math.prod(geom.out_size)
-    y = np.zeros((rows, c_out), dtype=dtype)
-    for tap in np.ndindex(*geom.kernel_size):
-        xs = xp[(slice(None), *geom.window(tap))].reshape(rows, c_in)
-        y += _tap_forward(xs, _tap(w, tap), groups)
-    if b is not None:
-        y += b.astype(dtype, copy=False)
-    return _from_rows(y, n, geom.out_size)
+    return _forward(x, w, b, geom, groups, dtype)
 
 
 def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
@@ -218,17 +280,10 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     op = "conv_backward"
     x, w, dy, geom, groups = prepare_backward(op, dy, x, w, stride, padding, dilation, groups)
     dtype = float_dtype(x, w, dy)
-    n, c_in = x.shape[0], x.shape[1]
-    dys = _rows(dy, dtype)
-    xp = _channels_last_padded(x, geom, dtype)
-    w_ = w.astype(dtype, copy=False)
-    dw = np.empty(w.shape, dtype=dtype)
-    for tap in np.ndindex(*geom.kernel_size):
-        xs = xp[(slice(None), *geom.window(tap))].reshape(dys.shape[0], c_in)
-        dw[(slice(None), slice(None), *tap)] = _tap_weight_grad(dys, xs, groups)
-    del xp
-    dx = _input_grad(dys, w_, geom, groups, n, dtype)
-    db = dys.sum(axis=0)
+    dys = np.ascontiguousarray(dy, dtype=dtype)
+    db = dys.sum(axis=(0, *range(2, dys.ndim)))
+    dw = _weight_grad(dys, x, w.shape, geom, groups, dtype)
+    dx = _input_grad(dys, w, geom, groups, dtype)
     return Gradients(dx.astype(float_dtype(x), copy=False), dw.astype(float_dtype(w), copy=False),
                      db.astype(float_dtype(dy), copy=False))
 
@@ -287,7 +342,7 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilat
                                    dilation)
     b = check_bias(op, b, w.shape[1] * groups)
     dtype = float_dtype(x, w, b)
-    y = _input_grad(_rows(x, dtype), w.astype(dtype, copy=False), geom, groups, x.shape[0], dtype)
+    y = _input_grad(x, w, geom, groups, dtype)
     if b is not None:
         y += b.astype(dtype, copy=False).reshape(-1, *(1,) * geom.ndim)
     return y

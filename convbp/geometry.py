@@ -31,6 +31,8 @@ is meant).
 
 from __future__ import annotations
 
+import itertools
+import math
 import numbers
 from dataclasses import dataclass
 
@@ -41,6 +43,7 @@ __all__ = [
     "conv_output_size",
     "conv_geometry",
     "conv_transpose_geometry",
+    "input_phases",
     "pool_geometry",
     "same_padding",
 ]
@@ -433,3 +436,67 @@ def same_padding(n: int, k: int, stride: int = 1, dilation: int = 1) -> tuple[in
     out = -(-n // stride)
     total = max(stride * (out - 1) + dilation * (k - 1) + 1 - n, 0)
     return total // 2, total - total // 2
+
+
+def input_phases(geom):
+    r"""Split the input gradient of a strided convolution into stride-1 correlations.
+
+    Along one dimension (stride ``s``, dilation ``d``, kernel ``k``, padding ``p_lo``,
+    input length ``n``, output length ``O``), padded input row ``a`` receives
+    ``dy[o] @ w[m]`` for every ``s*o + d*m = a``. Write ``a = s*q + rho`` with
+    ``0 <= rho < s``: only the taps with ``d*m = rho (mod s)`` reach phase ``rho``, each
+    at the offset ``t_m = (d*m - rho) / s``, so ::
+
+        dx_pad[s*q + rho] = sum_{m: d*m = rho (mod s)}  dy[q - t_m] @ w[m]
+
+    a stride-1 correlation of ``dy`` (zero outside ``[0, O)``) with those taps. Within
+    a phase consecutive taps are ``s/g`` apart and their offsets ``d/g`` apart
+    (``g = gcd(s, d)``). With ``dy`` padded by ``L = max t = floor(d*(k-1)/s)`` rows in
+    front, tap ``m`` of phase row ``q`` reads padded row ``q - t_m + L``; listing the taps
+    by decreasing ``m`` makes these reads increase by ``d/g``.
+
+    Only rows inside the unpadded input, ``p_lo <= s*q + rho < p_lo + n``, are computed.
+    Rows whose phase has no tap get exactly zero gradient (as do the leftover rows that
+    no window reads: there ``dy`` is padding).
+
+    Parameters
+    ----------
+    geom : ConvGeometry
+
+    Returns
+    -------
+    pads : tuple of (int, int)
+        Zero padding ``(L, R)`` of ``dy`` per dimension.
+    phases : list of tuples
+        One entry per combination of per-dimension phases that has input rows:
+        ``(taps, start, count, tap_step, rows)``, where ``taps`` lists the kernel taps
+        per dimension (decreasing), ``start``/``count``/``tap_step`` are the arguments of
+        :func:`convbp._fastconv.windows` into the padded ``dy`` (step 1), and ``rows`` slices ``dx``.
+        A phase without taps has ``taps`` empty in some dimension.
+    """
+    per_dim, pads = [], []
+    for s, d, k, (lo, _hi), n, out in zip(geom.stride, geom.dilation, geom.kernel_size,
+                                          geom.padding, geom.in_size, geom.out_size):
+        lead = d * (k - 1) // s
+        tap_step = d // math.gcd(s, d)
+        dim, last_read = [], 0
+        for rho in range(s):
+            q0 = -((rho - lo) // s)                    # ceil((p_lo - rho) / s)
+            q1 = -((rho - lo - n) // s)                # ceil((p_lo + n - rho) / s)
+            if q1 <= q0:
+                continue                               # no input row in this phase
+            taps = [m for m in range(k - 1, -1, -1) if (d * m - rho) % s == 0]
+            rows = slice(s * q0 + rho - lo, s * (q1 - 1) + rho - lo + 1, s)
+            if taps:
+                start = q0 - (d * taps[0] - rho) // s + lead
+                last_read = max(last_read, q1 - 1 - (d * taps[-1] - rho) // s + lead)
+            else:
+                start = 0
+            dim.append((taps, start, q1 - q0, rows))
+        per_dim.append((dim, tap_step))
+        pads.append((lead, max(0, last_read + 1 - lead - out)))
+    phases = []
+    for combo in itertools.product(*(dim for dim, _ in per_dim)):
+        taps, start, count, rows = zip(*combo)
+        phases.append((taps, start, count, tuple(ts for _, ts in per_dim), rows))
+    return tuple(pads), phases

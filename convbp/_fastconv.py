@@ -1,0 +1,310 @@
+r"""Kernels of the fast convolution: im2col windows, blocked matrix products, phases.
+
+:mod:`convbp.convolution` states each operation; this module holds the array
+machinery they share. The idea (the book's chapter "The backward pass at stride > 1"
+derives the index form): every convolution-like sum in this package reads, for each
+output position ``o`` and kernel tap ``j``, one channel vector of a channels-last
+source array ``a`` at ::
+
+    a[n, start + step*o + tap_step*j, g*C_b + c]          (per spatial dimension)
+
+and contracts the taps ``j`` and the channels ``c`` of group ``g`` against a small
+matrix. :func:`windows` is that read as a single strided view (no copy), and
+:func:`correlate` / :func:`weight_grad` copy it block by block into a column buffer
+("im2col"), so that each block is one large matrix product (BLAS) whose contraction
+``K = taps * C_b`` covers every tap at once. Blocks run over the batch (or, when one
+sample is too large, over the rows of its first output dimension), so the buffers stay
+bounded (:data:`CHUNK_BYTES` per thread) however large the input is, and they are
+shared out among the cores by :func:`convbp._threads.run_blocks`.
+
+:func:`input_phases` splits a strided input gradient into stride phases: input rows
+``a = s*q + rho`` only receive the taps ``m`` with ``d*m = rho (mod s)``, and for those
+the sum is an ordinary stride-1 correlation of ``dy``. So no product with the zeros
+that the dilate-pad-flip recipe inserts between the entries of ``dy`` is ever formed.
+:func:`scatter` (col2im) is the other way to the same gradient, cheaper when the input
+has far fewer channels than the output.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ._threads import blas_threads, run_blocks
+
+# Bytes of one block of the column buffer. Big enough for matrix products that run near
+# BLAS peak, small enough to stay in cache and to bound the extra memory.
+CHUNK_BYTES = 2 << 20
+
+
+# --------------------------------------------------------------------------- layout
+
+def pad_channels_last(a: np.ndarray, pads, dtype) -> np.ndarray:
+    """``(N, C, *S)`` -> ``(N, *(lo + S + hi), C)`` of ``dtype``, zero borders, one copy.
+
+    The transposing copy runs on all threads, a share of the samples each.
+    """
+    n, c, *size = a.shape
+    out = np.empty((n, *(lo + s + hi for s, (lo, hi) in zip(size, pads)), c), dtype=dtype)
+    inner = tuple(slice(lo, lo + s) for s, (lo, _hi) in zip(size, pads))
+
+    def work(nb, _):
+        np.copyto(out[(nb, *inner)], np.moveaxis(a[nb], 1, -1), casting="unsafe")
+        for axis, (s, (lo, hi)) in enumerate(zip(size, pads), start=1):
+            before = (nb,) + (slice(None),) * (axis - 1)
+            out[(*before, slice(0, lo))] = 0
+            out[(*before, slice(lo + s, None))] = 0
+
+    run_blocks(_shares(n), work, lambda: None)
+    return out
+
+
+def _shares(n: int) -> list:
+    """``range(n)`` in one contiguous slice per thread."""
+    parts = max(1, min(n, blas_threads()))
+    return [slice(n * i // parts, n * (i + 1) // parts) for i in range(parts)]
+
+
+def windows(a: np.ndarray, start, step, count, taps, tap_step, groups: int) -> np.ndarray:
+    """Read-only strided view ``V`` of the channels-last array ``a`` (no copy).
+
+    ``V[g, n, *o, *j, c] = a[n, *(start + step*o + tap_step*j), g*C_b + c]`` with
+    ``0 <= o < count`` and ``0 <= j < taps`` per spatial dimension and ``C_b = C / groups``;
+    shape ``(groups, N, *count, *taps, C_b)``. Copied, a block of it is the column matrix
+    of each group, ``(positions, taps * C_b)``, one group after the other.
+    """
+    n, *size, c = a.shape
+    for st, sp, o, t, ts, sz in zip(start, step, count, taps, tap_step, size):
+        if not (o > 0 and t > 0 and st >= 0 and st + sp * (o - 1) + ts * (t - 1) < sz):
+            raise RuntimeError(f"convbp internal error: window {st}+{sp}*o+{ts}*j reads outside "
+                               f"[0, {sz}) for o < {o}, j < {t}")
+    base = a[(slice(None), *(slice(st, None) for st in start))]
+    s_n, *s_sp, s_c = base.strides
+    c_b = c // groups
+    shape = (groups, n, *count, *taps, c_b)
+    strides = (c_b * s_c, s_n, *(sp * s for sp, s in zip(step, s_sp)),
+               *(ts * s for ts, s in zip(tap_step, s_sp)), s_c)
+    return as_strided(base, shape, strides, writeable=False)
+
+
+def blocks(n: int, count, bytes_per_position: int, budget: int | None = None,
+           parts: int = 1):
+    """Split ``(batch, first output dim)`` into blocks of at most ``budget`` column bytes.
+
+    Whole samples when one sample fits: as few blocks as the budget allows, their number
+    rounded up to a multiple of ``parts`` (when there are enough samples) so that
+    ``parts`` threads get equal shares, and their sizes differing by at most one sample.
+    Otherwise one sample at a time, its first output dimension cut into equal runs of
+    rows (at least one row per block, whatever the budget). Returns
+    ``(batch slice, row slice)`` pairs, in order.
+    """
+    budget = CHUNK_BYTES if budget is None else budget
+    rows = count[0]
+    per_row = math.prod(count[1:]) * bytes_per_position
+    per_sample = rows * per_row
+    if per_sample <= budget:
+        n_blocks = -(-n // max(1, budget // per_sample))
+        n_blocks = min(n, -(-n_blocks // parts) * parts)
+        cuts = [n * i // n_blocks for i in range(n_blocks + 1)]
+        return [(slice(a, b), slice(None)) for a, b in zip(cuts, cuts[1:])]
+    r_blocks = -(-rows // max(1, budget // per_row))
+    cuts = [rows * i // r_blocks for i in range(r_blocks + 1)]
+    return [(slice(i, i + 1), slice(a, b)) for i in range(n) for a, b in zip(cuts, cuts[1:])]
+
+
+def _largest(view: np.ndarray, plan) -> int:
+    """Elements in the largest block of ``view`` (``(G, N, *count, ...)``) under ``plan``."""
+    return max(view[:, nb, rb].size for nb, rb in plan)
+
+
+def _plan(n: int, count, bytes_per_position: int, operand_bytes: int, budget=None):
+    """:func:`blocks` for :func:`convbp._threads.run_blocks`: balanced over its threads, and
+    the column buffers of all threads together within half of ``operand_bytes`` (the
+    arrays the sum reads and writes), so that ``conv_backward`` needs at most about twice
+    the memory of its inputs and outputs.
+    """
+    threads = blas_threads()
+    budget = CHUNK_BYTES if budget is None else budget
+    return blocks(n, count, bytes_per_position, min(budget, operand_bytes // (2 * threads)),
+                  parts=threads)
+
+
+def _columns(view: np.ndarray, buf: np.ndarray) -> np.ndarray:
+    """Copy a block of windows into the front of the flat buffer ``buf`` (im2col)."""
+    cols = buf[: view.size].reshape(view.shape)
+    np.copyto(cols, view)
+    return cols
+
+
+# --------------------------------------------------------------------------- products
+
+class Correlation(NamedTuple):
+    """One sum ``out[n, g*C_a + i, *o] = sum_{j, c} wmat_t[g, j*C_b + c, i] * V[g, n, *o, *j, c]``.
+
+    ``V = windows(a, start, step, count, taps, tap_step, G)``; ``wmat_t`` has shape
+    ``(G, prod(taps) * C_b, C_a)``; ``out`` is channels-first ``(N, G*C_a, *count)`` and
+    may be a strided view (a stride phase of ``dx``). ``bias``, if given, shape
+    ``(G*C_a,)``, is added to every output position.
+    """
+
+    a: np.ndarray
+    wmat_t: np.ndarray
+    out: np.ndarray
+    start: tuple
+    step: tuple
+    count: tuple
+    taps: tuple
+    tap_step: tuple
+    bias: np.ndarray | None = None
+
+
+def correlate(terms, budget=None) -> None:
+    """Compute every :class:`Correlation` of ``terms`` (their outputs must not overlap).
+
+    Per block and group one product ``cols[g] (m*P, K) @ wmat_t[g] (K, C_a)`` (the
+    operand layout in which BLAS runs fastest here) into a channels-last block, which one
+    copy moves to ``out``. The blocks of all terms (the stride phases of ``dx``) are
+    shared out among the threads together.
+    """
+    jobs, cols_size, rows_size = [], 0, 0
+    sources = {id(t.a): t.a.nbytes for t in terms}              # the phases share one dy
+    operands = sum(sources.values()) + sum(t.out.nbytes for t in terms)
+    for t in terms:
+        groups, k, c_a = t.wmat_t.shape
+        view = windows(t.a, t.start, t.step, t.count, t.taps, t.tap_step, groups)
+        plan = _plan(t.a.shape[0], t.count, groups * k * t.a.itemsize, operands, budget)
+        jobs += [(t, view, block) for block in plan]
+        largest = _largest(view, plan)
+        cols_size, rows_size = max(cols_size, largest), max(rows_size, largest // k * c_a)
+    dtype = terms[0].a.dtype
+
+    def scratch():
+        return np.empty(cols_size, dtype=dtype), np.empty(rows_size, dtype=dtype)
+
+    def work(job, buffers):
+        t, view, (nb, rb) = job
+        groups, k, c_a = t.wmat_t.shape
+        cols = _columns(view[:, nb, rb], buffers[0])          # (G, m, *o, *j, c)
+        m, o_shape = cols.shape[1], cols.shape[2:2 + len(t.count)]
+        mp = m * math.prod(o_shape)
+        rows = buffers[1][: groups * mp * c_a].reshape(groups, mp, c_a)
+        np.matmul(cols.reshape(groups, mp, k), t.wmat_t, out=rows)
+        if t.bias is not None:
+            rows += t.bias.reshape(groups, 1, c_a)
+        # rows[g, (n, o), i] -> out[n, g*C_a + i, o]
+        out = t.out[nb, :, rb]
+        np.copyto(out.reshape(m, groups, c_a, *o_shape),
+                  np.moveaxis(rows.reshape(groups, m, *o_shape, c_a), (0, -1), (1, 2)))
+
+    run_blocks(jobs, work, scratch)
+
+
+def weight_grad(a, dy, start, step, count, taps, tap_step, groups: int,
+                budget=None) -> np.ndarray:
+    """``dw[g, i, j*C_b + c] = sum_{n, o} dy[n, g*C_a + i, *o] * V[g, n, *o, *j, c]``.
+
+    ``dy`` is channels-first ``(N, G*C_a, *count)``; returns ``(G, C_a, prod(taps) * C_b)``.
+    Per block and group one product ``dy_block (C_a, m*P) @ cols[g] (m*P, K)``, whose
+    contraction runs over every sample and position of the block; ``dy_block`` is a
+    small channels-first copy (``1/prod(taps)`` of the columns when ``C_a = C_b``).
+    Each thread sums its blocks into its own ``dw``; these are added in thread order.
+    """
+    c_b = a.shape[-1] // groups
+    k = math.prod(taps) * c_b
+    c_a = dy.shape[1] // groups
+    view = windows(a, start, step, count, taps, tap_step, groups)
+    plan = _plan(a.shape[0], count, groups * k * a.itemsize, a.nbytes + dy.nbytes, budget)
+    size = _largest(view, plan)
+
+    def scratch():
+        return (np.empty(size, dtype=a.dtype), np.empty(size // k * c_a, dtype=a.dtype),
+                np.zeros((groups, c_a, k), dtype=a.dtype), np.empty((groups, c_a, k), a.dtype))
+
+    def work(block, buffers):
+        nb, rb = block
+        cols_buf, dy_buf, dw, part = buffers
+        cols = _columns(view[:, nb, rb], cols_buf)            # (G, m, *o, *j, c)
+        m, p = cols.shape[1], math.prod(cols.shape[2:2 + len(count)])
+        d_t = dy_buf[: m * p * groups * c_a].reshape(groups, c_a, m, p)
+        np.copyto(d_t, dy[nb, :, rb].reshape(m, groups, c_a, p).transpose(1, 2, 0, 3))
+        np.matmul(d_t.reshape(groups, c_a, m * p), cols.reshape(groups, m * p, k), out=part)
+        dw += part
+
+    shares = run_blocks(plan, work, scratch)
+    dw = shares[0][2]
+    for share in shares[1:]:
+        dw += share[2]
+    return dw
+
+
+def scatter(dy, wmat_t, acc, start, step, count, taps, tap_step, budget=None) -> None:
+    """Col2im: ``acc[n, g*C_b + c, *(start + step*o + tap_step*j)] +=
+    sum_i wmat_t[g, j*C_b + c, i] * dy[n, g*C_a + i, *o]``.
+
+    ``dy`` is channels-first ``(N, G*C_a, *count)``, ``wmat_t`` is
+    ``(G, prod(taps) * C_b, C_a)`` and ``acc`` the channels-first, zero-padded
+    ``(N, G*C_b, *S)`` accumulator. Per block, one batched product
+    ``wmat_t[g] @ dy[n, g]`` gives every tap's contribution at every output position
+    (no zero of a dilated ``dy`` is multiplied); then one strided add per tap puts them
+    in place. Cheaper than :func:`correlate` on the stride phases when ``C_b < C_a``:
+    its buffer holds ``C_b`` values per tap and position instead of ``C_a``. The windows
+    of one sample overlap, so all blocks of a sample go to the same thread.
+    """
+    groups, k, c_a = wmat_t.shape
+    c_b = k // math.prod(taps)
+    n = dy.shape[0]
+    plan = _plan(n, count, groups * k * dy.itemsize, dy.nbytes + acc.nbytes, budget)
+    size = max(dy[nb, :, rb].size for nb, rb in plan) // c_a * k
+    acc_g = acc.reshape(n, groups, c_b, *acc.shape[2:])
+
+    def work(block, buf):
+        nb, rb = block
+        d = dy[nb, :, rb]
+        m, o_shape = d.shape[0], d.shape[2:]
+        p = math.prod(o_shape)
+        dcols = buf[: m * groups * k * p].reshape(m, groups, k, p)
+        np.matmul(wmat_t, d.reshape(m, groups, c_a, p), out=dcols)
+        dcols = dcols.reshape(m, groups, *taps, c_b, *o_shape)
+        first_o = (rb.start or 0,) + (0,) * (len(count) - 1)
+        for j in np.ndindex(*taps):
+            # output o of this block reads row start + step*(first_o + o) + tap_step*j
+            win = tuple(slice(st + sp * o0 + ts * jj, st + sp * (o0 + c - 1) + ts * jj + 1, sp)
+                        for st, sp, o0, c, ts, jj in zip(start, step, first_o, o_shape,
+                                                         tap_step, j))
+            acc_g[(nb, slice(None), slice(None), *win)] += dcols[(slice(None), slice(None), *j)]
+
+    run_blocks(plan, work, lambda: np.empty(size, dtype=dy.dtype),
+               owner=lambda i: plan[i][0].start)
+
+
+# --------------------------------------------------------------------------- pointwise
+
+def pointwise(wmat, a, out) -> None:
+    """``out[n, g] = wmat[g] @ a[n, g]``: a 1x1 convolution at stride 1, whose input is its
+    own column matrix. ``a`` is ``(N, G, C_b, P)``, ``out`` ``(N, G, C_a, P)``, ``wmat``
+    ``(G, C_a, C_b)``; a share of the samples per thread."""
+    run_blocks(_shares(a.shape[0]), lambda nb, _: np.matmul(wmat, a[nb], out=out[nb]),
+               lambda: None)
+
+
+def pointwise_weight_grad(dy, a) -> np.ndarray:
+    """``dw[g] = sum_n dy[n, g] @ a[n, g].T`` for ``dy`` ``(N, G, C_a, P)`` and ``a``
+    ``(N, G, C_b, P)``; returns ``(G, C_a, C_b)``. Per-thread sums, added in order."""
+    groups, c_a, c_b = dy.shape[1], dy.shape[2], a.shape[2]
+
+    def work(nb, buffers):
+        dw, part = buffers
+        for i in range(nb.start, nb.stop):
+            np.matmul(dy[i], a[i].transpose(0, 2, 1), out=part)
+            dw += part
+
+    shares = run_blocks(_shares(a.shape[0]), work,
+                        lambda: (np.zeros((groups, c_a, c_b), dy.dtype),
+                                 np.empty((groups, c_a, c_b), dy.dtype)))
+    dw = shares[0][0]
+    for share in shares[1:]:
+        dw += share[0]
+    return dw

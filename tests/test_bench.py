@@ -1,0 +1,97 @@
+"""convbp.bench runs, reports the expected columns and measures memory; no timing asserts."""
+
+import math
+
+import pytest
+
+from convbp import bench
+from convbp.geometry import conv_geometry
+
+
+def test_quick_run_without_torch_prints_the_numpy_table(capsys):
+    assert bench.main(["--quick", "--no-torch", "--reps", "1", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("layer"))
+    for column in bench.COLUMNS[:8]:
+        assert column in header
+    assert "torch" not in header and "NumPy numbers only" in out
+    for layer in bench.QUICK:
+        assert layer.label() in out
+    assert "bwd x ref (min)" in out and "mem (max)" in out
+
+
+def test_markdown_table(capsys):
+    bench.main(["--quick", "--no-torch", "--reps", "1", "--rounds", "1", "--markdown"])
+    lines = capsys.readouterr().out.splitlines()
+    table = [line for line in lines if line.startswith("|")]
+    assert table[0] == "| " + " | ".join(bench.COLUMNS[:8]) + " |"
+    assert len(table) == 2 + len(bench.QUICK)
+    assert all(line.count("|") == 9 for line in table)
+
+
+def _fake_result(with_torch):
+    layers = [bench.QUICK[0], bench.Layer("x", 1, 2, 2, (5,), (3,), extra=True)]
+    times = [{"forward": 2e-3, "backward": 4e-3}, {"forward": 1e-3, "backward": 1e-3}]
+    torch = [{"forward": 1e-3, "backward": 4e-3}, {"forward": 1e-4, "backward": 1e-4}]
+    return {"layers": layers, "numpy": times, "torch": torch if with_torch else None,
+            "memory": [1.5, 9.0], "reference": [(300.0, 200.0), (1.0, 1.0)]}
+
+
+def test_table_with_torch_and_summary_over_the_target_suite():
+    result = _fake_result(True)
+    text = bench.format_table(result)
+    header = text.splitlines()[0]
+    for column in bench.COLUMNS:
+        assert column in header
+    summary = bench.summary(result)
+    # the extra layer (ratio 10, memory 9) is reported but not part of the summary
+    assert summary["fwd /torch geomean"] == pytest.approx(2.0)
+    assert summary["bwd /torch worst"] == pytest.approx(1.0)
+    assert summary["mem (max)"] == 1.5 and summary["fwd x ref (min)"] == 300.0
+    assert "(extra)" in text
+    assert "fwd /torch" not in bench.format_table(_fake_result(False))
+
+
+def test_time_layers_returns_every_repetition():
+    times = bench.time_layers(bench.QUICK, "numpy", reps=2)
+    assert len(times) == len(bench.QUICK)
+    for t in times:
+        assert len(t["forward"]) == len(t["backward"]) == 2
+        assert all(v > 0 for v in t["forward"] + t["backward"])
+
+
+@pytest.mark.parametrize("layer", bench.QUICK + bench.SUITE[:2], ids=lambda l: l.name)
+def test_peak_memory_ratio_is_finite_and_positive(layer):
+    if layer in bench.SUITE:
+        layer = bench.shrink(layer)          # keep the test fast
+    ratio = bench.peak_memory_ratio(layer)
+    assert math.isfinite(ratio) and ratio > 0
+
+
+@pytest.mark.parametrize("layer", bench.SUITE, ids=lambda l: l.name)
+def test_shrunken_layer_keeps_the_geometry(layer):
+    small = bench.shrink(layer)
+    g, gs = layer.geometry(), small.geometry()
+    assert gs.remainder == g.remainder
+    assert (small.kernel, small.stride, small.padding, small.dilation) == \
+        (layer.kernel, layer.stride, layer.padding, layer.dilation)
+    assert all(o <= 6 for o in gs.out_size) and small.n == 1
+    assert small.c_in % small.groups == 0 and small.c_out % small.groups == 0
+    assert small.flops <= layer.flops
+    assert conv_geometry("t", small.size, small.kernel, small.stride, small.padding,
+                         small.dilation) == gs
+
+
+def test_reference_speedup_is_positive():
+    fwd, bwd = bench.reference_speedup(bench.QUICK[1], 1e-3, 1e-3)
+    assert fwd > 0 and bwd > 0
+
+
+def test_suite_covers_what_the_targets_name():
+    layers = [l for l in bench.SUITE if not l.extra]
+    assert {l.stride for l in layers} >= {1, 2}
+    assert any(l.kernel == (5, 5) and l.stride == 2 for l in layers)
+    assert any(l.dilation == 2 for l in layers)
+    assert any(max(l.geometry().remainder) > 0 for l in layers)      # leftover rows
+    assert min(l.c_in for l in layers) <= 4 and max(l.c_in for l in layers) >= 256
+    assert min(l.n for l in layers) == 8 and max(l.n for l in layers) == 64

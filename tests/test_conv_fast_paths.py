@@ -1,0 +1,280 @@
+"""Every code path of the fast convolution (convbp.convolution + convbp._fastconv).
+
+The fast path picks, per call, one of several layouts: im2col products in blocks (whose
+size depends on CHUNK_BYTES), the input gradient by stride phases (gather) or by col2im
+(scatter, when C_out/G >= _SCATTER_RATIO * C_in/G), the pointwise shortcut (1x1, stride
+1, no padding) and the depthwise multiply-adds (one input channel per group). Each test
+forces a path (monkeypatching the thresholds) and compares with the loop reference and
+the dilate-pad-flip recipe, on geometries with leftover rows, dilation, asymmetric
+padding, groups, 1-, 2- and 3-D, batch 1, float32 and float64. Also unit tests of the
+kernels: block plans, strided windows, stride phases.
+"""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import convbp
+from convbp import _fastconv as fc
+from convbp import convolution, reference
+from convbp.geometry import conv_geometry, conv_transpose_geometry, input_phases
+
+# (name, n, c_in, c_out, size, kernel, stride, padding, dilation, groups)
+CASES = [
+    ("s1", 2, 3, 4, (7, 6), (3, 3), 1, 1, 1, 1),
+    ("s2-leftover", 3, 2, 5, (8, 9), (3, 2), 2, 0, 1, 1),
+    ("s3-2-leftover", 1, 2, 3, (11, 7), (3, 3), 3, ((0, 1), (2, 0)), 1, 1),
+    ("s2-d2", 2, 3, 2, (9, 10), (3, 3), 2, 1, 2, 1),
+    ("s2-d3-asym", 2, 2, 3, (10, 9), (2, 3), (2, 3), ((2, 0), (0, 3)), (3, 2), 1),
+    ("stride>kernel", 2, 2, 2, (9, 9), (2, 2), 4, 0, 1, 1),
+    ("pad>extent", 1, 2, 3, (6, 6), (3, 3), 4, ((0, 3), (3, 0)), 1, 1),
+    ("groups", 2, 4, 6, (7, 8), (3, 3), 2, 1, 1, 2),
+    ("groups-d2", 1, 6, 9, (9, 8), (2, 3), (1, 2), ((1, 0), 1), 2, 3),
+    ("1d", 3, 3, 4, (13,), (4,), 3, ((2, 1),), 2, 1),
+    ("1d-groups", 2, 4, 4, (12,), (3,), 2, 1, 1, 2),
+    ("3d", 2, 2, 3, (5, 6, 7), (2, 3, 2), (2, 1, 3), ((0, 1), 1, (2, 0)), (1, 2, 1), 1),
+    ("3d-groups", 1, 4, 2, (5, 5, 6), (2, 2, 2), 2, 0, (2, 1, 1), 2),
+    ("batch1-1x1-s2", 1, 3, 4, (7, 7), (1, 1), 2, 0, 1, 1),
+    ("1x1-dilated-pad", 2, 3, 2, (5, 4), (1, 1), 1, ((1, 0), (0, 2)), 3, 1),
+]
+
+
+def _ids(case):
+    return case[0]
+
+
+def _data(case, dtype=np.float64, seed=0):
+    name, n, c_in, c_out, size, kernel, stride, padding, dilation, groups = case
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, c_in, *size)).astype(dtype)
+    w = rng.normal(size=(c_out, c_in // groups, *kernel)).astype(dtype)
+    b = rng.normal(size=(c_out,)).astype(dtype)
+    g = conv_geometry("conv", size, kernel, stride, padding, dilation)
+    dy = rng.normal(size=(n, c_out, *g.out_size)).astype(dtype)
+    return x, w, b, dy, kw, g
+
+
+def _tol(dtype):
+    return dict(rtol=1e-10, atol=1e-10) if dtype == np.float64 else dict(rtol=2e-4, atol=2e-4)
+
+
+def _check_all(case, dtype=np.float64):
+    """conv, conv_backward and conv_transpose against the reference (and the recipe)."""
+    x, w, b, dy, kw, g = _data(case, dtype)
+    tol = _tol(dtype)
+    y = convbp.conv(x, w, b, **kw)
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y, reference.conv(x, w, b, **kw), **tol)
+    fast = convbp.conv_backward(dy, x, w, **kw)
+    loops = reference.conv_backward(dy, x, w, **kw)
+    recipe = convbp.conv_backward_as_convolutions(dy, x, w, **kw)
+    for name, got, want, alt in zip("dx dw db".split(), fast, loops, recipe):
+        assert got.dtype == dtype and got.shape == want.shape, name
+        np.testing.assert_allclose(got, want, err_msg=name, **tol)
+        np.testing.assert_allclose(alt, want, err_msg=f"recipe {name}", **tol)
+    # leftover rows that are real input: exactly zero
+    for axis, (r, (_lo, hi), size) in enumerate(zip(g.remainder, g.padding, x.shape[2:])):
+        unread = max(0, r - hi)
+        if unread:
+            assert np.all(np.take(fast.dx, range(size - unread, size), axis=2 + axis) == 0)
+    tkw = dict(stride=kw["stride"], padding=kw["padding"], dilation=kw["dilation"],
+               groups=kw["groups"], output_padding=g.remainder)
+    bt = np.linspace(-1, 1, x.shape[1]).astype(dtype)
+    np.testing.assert_allclose(convbp.conv_transpose(dy, w, bt, **tkw),
+                               reference.conv_transpose(dy, w, bt, **tkw), **tol)
+
+
+@pytest.fixture(params=["gather", "scatter"])
+def dx_path(request, monkeypatch):
+    """Force the input gradient through the stride phases or through col2im."""
+    monkeypatch.setattr(convolution, "_SCATTER_RATIO", 10**9 if request.param == "gather" else 0)
+    return request.param
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_both_input_gradient_paths(case, dtype, dx_path):
+    _check_all(case, dtype)
+
+
+@pytest.mark.parametrize("budget", [1, 200, 700, 2500])
+@pytest.mark.parametrize("case", [c for c in CASES if c[0] in
+                                  ("s1", "s2-leftover", "s2-d3-asym", "groups", "1d", "3d")],
+                         ids=_ids)
+def test_blocks_of_any_size(case, budget, dx_path, monkeypatch):
+    """Tiny column buffers: one row per block, rows split unevenly, batches split unevenly."""
+    monkeypatch.setattr(fc, "CHUNK_BYTES", budget)
+    _check_all(case, np.float64)
+
+
+# depthwise (one input channel per group) with and without a channel multiplier, and
+# the pointwise shortcut, with groups
+SPECIAL = [
+    ("depthwise-s2-leftover", 2, 4, 4, (8, 7), (3, 3), 2, 1, 1, 4),
+    ("depthwise-mult3-d2", 1, 3, 9, (9, 9), (3, 2), (1, 2), ((0, 2), 1), 2, 3),
+    ("depthwise-1d", 3, 5, 5, (11,), (4,), 3, ((1, 2),), 1, 5),
+    ("depthwise-3d-mult2", 2, 2, 4, (5, 4, 6), (2, 2, 3), (2, 1, 2), 1, (1, 2, 1), 2),
+    ("pointwise", 3, 6, 4, (5, 7), (1, 1), 1, 0, 1, 1),
+    ("pointwise-groups", 2, 6, 9, (4, 3), (1, 1), 1, 0, 2, 3),
+    ("pointwise-1d-batch1", 1, 4, 8, (9,), (1,), 1, 0, 1, 1),
+    ("pointwise-3d", 2, 3, 2, (3, 4, 2), (1, 1, 1), 1, 0, 1, 1),
+]
+
+
+@pytest.mark.parametrize("case", SPECIAL, ids=_ids)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_depthwise_and_pointwise(case, dtype, monkeypatch):
+    monkeypatch.setattr(fc, "CHUNK_BYTES", 300)   # several blocks of samples
+    _check_all(case, dtype)
+
+
+def test_paths_are_taken():
+    """The dispatch predicates see the cases above the way the tests assume."""
+    assert convolution._is_depthwise((4, 1, 3, 3), 4)
+    assert not convolution._is_depthwise((4, 1, 3, 3), 1)             # one group: a GEMM
+    assert not convolution._is_depthwise((4, 2, 3, 3), 2)
+    assert convolution._is_pointwise(conv_geometry("conv", (5, 7), (1, 1)))
+    assert not convolution._is_pointwise(conv_geometry("conv", (5, 7), (1, 1), stride=2))
+    assert not convolution._is_pointwise(conv_geometry("conv", (5, 7), (1, 1), padding=1))
+
+
+@pytest.mark.parametrize("c_out,path", [(convolution._SCATTER_RATIO, "scatter"),
+                                         (convolution._SCATTER_RATIO - 1, "correlate")])
+def test_input_gradient_path_follows_the_channel_ratio(c_out, path, monkeypatch):
+    calls = []
+    for name in ("scatter", "correlate"):
+        real = getattr(fc, name)
+        monkeypatch.setattr(fc, name, lambda *a, _n=name, _f=real, **k: calls.append(_n) or
+                            _f(*a, **k))
+    dy, w = np.ones((1, c_out, 3, 3)), np.ones((c_out, 1, 3, 3))
+    convbp.conv_transpose(dy, w, stride=2)
+    assert set(calls) == {path}
+
+
+def test_float32_stays_float32_inside(monkeypatch):
+    """No float64 temporaries: every product sees float32 operands."""
+    seen = []
+    real = np.matmul
+
+    def spy(a, b, *args, **kw):
+        seen.append((a.dtype, b.dtype))
+        return real(a, b, *args, **kw)
+    monkeypatch.setattr(convolution.np, "matmul", spy)
+    for case in (CASES[1], SPECIAL[4]):
+        x, w, b, dy, kw, _ = _data(case, np.float32)
+        convbp.conv(x, w, b, **kw)
+        convbp.conv_backward(dy, x, w, **kw)
+    assert seen and all(a == b == np.float32 for a, b in seen)
+
+
+# --------------------------------------------------------------------------- kernels
+
+@pytest.mark.parametrize("n,count,per,budget", [
+    (7, (5, 4), 3, 200), (7, (5, 4), 3, 60), (7, (5, 4), 3, 59), (7, (5, 4), 3, 1),
+    (1, (9,), 8, 20), (32, (4, 4, 4), 2, 10**9), (3, (1, 6), 5, 29), (5, (6, 1), 5, 12),
+])
+def test_blocks_cover_everything_once_and_respect_the_budget(n, count, per, budget):
+    plan = fc.blocks(n, count, per, budget)
+    seen = np.zeros((n, count[0]), dtype=int)
+    row_bytes = math.prod(count[1:]) * per
+    for nb, rb in plan:
+        seen[nb, rb] += 1
+        rows = len(range(*rb.indices(count[0])))
+        size = len(range(*nb.indices(n))) * rows * row_bytes
+        assert size <= max(budget, row_bytes)          # at least one row per block
+    assert np.all(seen == 1)
+    sizes = {len(range(*nb.indices(n))) * len(range(*rb.indices(count[0]))) for nb, rb in plan}
+    assert len(sizes) <= 2                             # equal blocks, but the last
+
+
+@pytest.mark.parametrize("groups", [1, 3])
+def test_windows_view_matches_index_form(groups):
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(2, 11, 9, 6))
+    start, step, count, taps, tap_step = (1, 0), (2, 3), (3, 2), (2, 3), (3, 1)
+    v = fc.windows(a, start, step, count, taps, tap_step, groups)
+    cb = 6 // groups
+    assert v.shape == (groups, 2, 3, 2, 2, 3, cb) and not v.flags.writeable
+    for g, n, o1, o2, j1, j2, c in itertools.product(*map(range, v.shape)):
+        want = a[n, start[0] + step[0] * o1 + tap_step[0] * j1,
+                 start[1] + step[1] * o2 + tap_step[1] * j2, g * cb + c]
+        assert v[g, n, o1, o2, j1, j2, c] == want
+
+
+def test_windows_refuses_to_read_outside():
+    a = np.zeros((1, 5, 2))
+    with pytest.raises(RuntimeError, match="internal error"):
+        fc.windows(a, (1,), (2,), (2,), (2,), (2,), 1)   # 1 + 2 + 2 = 5 is outside
+
+
+@pytest.mark.parametrize("s,d,k,pad,n", [
+    (1, 1, 3, (1, 1), 7), (2, 1, 3, (0, 0), 8), (2, 2, 3, (1, 2), 9), (3, 1, 1, (0, 0), 10),
+    (3, 2, 4, (2, 1), 13), (4, 6, 3, (0, 3), 17), (2, 1, 2, (3, 0), 5), (5, 1, 2, (0, 0), 3),
+])
+def test_stride_phases_are_the_index_form(s, d, k, pad, n):
+    """Each phase lists exactly the (q, m) pairs with s*o + d*m = a, o in range."""
+    geom = conv_geometry("conv", (n,), (k,), s, (pad,), d)
+    (lead, tail), = input_phases(geom)[0]
+    out = geom.out_size[0]
+    got = {}
+    covered = []
+    for taps, start, count, tap_step, rows in input_phases(geom)[1]:
+        (t,), (st,), (c,), (ts,), (r,) = taps, start, count, tap_step, rows
+        idx = list(range(*r.indices(n)))
+        assert len(idx) == c
+        covered += idx
+        for q, a in enumerate(idx):
+            for j, m in enumerate(t):
+                o = st + q + ts * j - lead                 # the read row of padded dy
+                assert 0 <= st + q + ts * j < lead + out + tail
+                if 0 <= o < out:
+                    got.setdefault(a, set()).add((o, m))
+    assert sorted(covered) == list(range(n))                # phases partition the input
+    want = {}
+    for o in range(out):
+        for m in range(k):
+            a = s * o + d * m - pad[0]
+            if 0 <= a < n:
+                want.setdefault(a, set()).add((o, m))
+    assert got == want
+
+
+def test_conv_transpose_with_output_padding_beyond_stride(dx_path):
+    """output_padding >= stride (allowed when < dilation): the last rows receive nothing."""
+    rng = np.random.default_rng(2)
+    x, w = rng.normal(size=(2, 3, 4, 5)), rng.normal(size=(3, 8, 3, 2))
+    kw = dict(stride=(1, 2), dilation=(3, 3), output_padding=(2, 2), padding=((1, 0), 0))
+    assert conv_transpose_geometry("t", (4, 5), (3, 2), **kw).remainder == (2, 2)
+    got = convbp.conv_transpose(x, w, **kw)
+    np.testing.assert_allclose(got, reference.conv_transpose(x, w, **kw), rtol=1e-12, atol=1e-12)
+    assert np.all(got[:, :, -2:] == 0)
+
+
+def test_non_contiguous_and_integer_inputs():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 5, 9, 8))[:, ::2, :, ::-1]       # strided, reversed
+    w = rng.integers(-3, 4, size=(4, 3, 3, 3))               # integers: float64 result
+    dy = rng.normal(size=(2, 4, 4, 4)).transpose(0, 1, 3, 2)       # non-contiguous
+    kw = dict(stride=2, padding=((1, 0), (0, 1)))
+    np.testing.assert_allclose(convbp.conv(x, w, **kw), reference.conv(x, w, **kw), rtol=1e-12)
+    for got, want in zip(convbp.conv_backward(dy, x, w, **kw),
+                         reference.conv_backward(dy, x, w, **kw)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("w_shape,groups", [((4, 3, 3, 3), 1), ((6, 1, 3, 3), 3),
+                                            ((4, 3, 1, 1), 1)])
+def test_empty_batch(w_shape, groups):
+    """N = 0 passes validation; every output is empty (and dw, db zero)."""
+    c_in = w_shape[1] * groups
+    x, w = np.zeros((0, c_in, 8, 8)), np.ones(w_shape)
+    kw = dict(stride=2 if w_shape[2] == 3 else 1, groups=groups)
+    y = convbp.conv(x, w, np.ones(w_shape[0]), **kw)
+    assert y.shape[:2] == (0, w_shape[0])
+    g = convbp.conv_backward(np.zeros(y.shape), x, w, **kw)
+    assert g.dx.shape == x.shape and np.all(g.dw == 0) and np.all(g.db == 0)
+    assert g.dw.shape == w.shape
+    assert convbp.conv_transpose(np.zeros(y.shape), w, **kw).shape[:2] == (0, c_in)
