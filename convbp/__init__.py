@@ -17,8 +17,8 @@ from .recipe import conv_backward_as_convolutions, dilate, flip
 
 __version__ = "0.1.0"
 
-# SymPy and Matplotlib are slow to import: load these subpackages on first use.
-_LAZY = ("symbolic", "viz")
+# Subpackages loaded on first use (SymPy and Matplotlib are slow to import).
+_LAZY = ("nn", "symbolic", "viz")
 
 
 def __getattr__(name):
@@ -44,6 +44,7 @@ __all__ = [
     "gradcheck",
     "max_pool",
     "max_pool_backward",
+    "nn",
     "reference",
     "symbolic",
     "viz",
