@@ -650,3 +650,21 @@ def test_catalogue_labels_resolve_in_existing_chapters():
         assert "".join(first["source"]).splitlines()[0] == f"({label})=", path
         checked += 1
     assert checked >= 7
+
+
+def test_readme_example_checks_a_function():
+    import re
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    ns = {}
+    exec(compile("\n".join(blocks), "README.md", "exec"), ns)  # noqa: S102
+    assert ns["result"].passed and ns["result"].mistake is None
+
+
+def test_signatures_show_where_each_mistake_appears():
+    cases, rows = X.signatures(X.check_pool_backward, kind="max")
+    table = {(m, v): diff for m, v, diff in rows}
+    assert len(cases) == 3 and all(len(d) == 3 for d in table.values())
+    # the non-overlapping case hides '=' for '+='; the case without ties hides all-ties
+    assert table["overwrite_not_accumulate", "whole window"].count("") == 1
+    assert table["max_all_ties", "all maxima"].count("") == 1

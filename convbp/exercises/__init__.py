@@ -30,6 +30,7 @@ from .pieces import (check_backward_padding, check_convolve1d, check_correlate1d
                      check_flip, check_output_size)
 from .pool import check_pool_backward, check_relu_backward
 from .result import CheckResult
+from .signatures import signatures
 
 __all__ = [
     "CATALOGUE",
@@ -51,4 +52,5 @@ __all__ = [
     "check_sgd_step",
     "check_softmax_cross_entropy",
     "mistakes_for",
+    "signatures",
 ]

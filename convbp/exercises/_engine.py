@@ -141,6 +141,29 @@ def _where(label: str) -> str:
     return f"chapter `{label}` ({CHAPTERS[label]})"
 
 
+class _Captured(Exception):
+    """Raised by :func:`run` inside :func:`capture_cases`: carries the prepared cases."""
+
+    def __init__(self, cases, names):
+        super().__init__("cases captured")
+        self.cases, self.names = cases, names
+
+
+_CAPTURING = []
+
+
+def capture_cases(check, fn, **kwargs):
+    """The cases (sorted, smallest first) and output names that ``check(fn, **kwargs)`` uses."""
+    _CAPTURING.append(True)
+    try:
+        check(fn, **kwargs)
+    except _Captured as got:
+        return got.cases, got.names
+    finally:
+        _CAPTURING.pop()
+    raise RuntimeError(f"capture_cases: {check!r} did not reach the comparison")
+
+
 def run(checker: str, fn, cases: list, call, names: tuple, *, covered: str,
         raise_on_fail: bool = False, leftover_id: str | None = None) -> CheckResult:
     """Call ``call(fn, case)`` on every case, compare, diagnose; return a CheckResult.
@@ -150,6 +173,8 @@ def run(checker: str, fn, cases: list, call, names: tuple, *, covered: str,
     """
     catalogue = CATALOGUE[checker]
     cases = sorted(cases, key=lambda c: c.size)
+    if _CAPTURING:
+        raise _Captured(cases, names)
     outs = []
     for case in cases:
         try:
