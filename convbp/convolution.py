@@ -39,7 +39,7 @@ import numpy as np
 from . import _depthwise as depthwise
 from . import _fastconv as fc
 from ._types import Gradients
-from ._validate import check_bias, check_conv_operands, check_shape, float_dtype
+from ._checks import check_backward, check_bias, check_conv_operands, float_dtype
 from .geometry import ConvGeometry, conv_geometry, conv_transpose_geometry, input_phases
 
 __all__ = ["conv", "conv_backward", "conv_transpose", "Gradients"]
@@ -278,7 +278,7 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     array([4.])
     """
     op = "conv_backward"
-    x, w, dy, geom, groups = prepare_backward(op, dy, x, w, stride, padding, dilation, groups)
+    x, w, dy, geom, groups = check_backward(op, dy, x, w, stride, padding, dilation, groups)
     dtype = float_dtype(x, w, dy)
     dys = np.ascontiguousarray(dy, dtype=dtype)
     db = dys.sum(axis=(0, *range(2, dys.ndim)))
@@ -286,18 +286,6 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     dx = _input_grad(dys, w, geom, groups, dtype)
     return Gradients(dx.astype(float_dtype(x), copy=False), dw.astype(float_dtype(w), copy=False),
                      db.astype(float_dtype(dy), copy=False))
-
-
-def prepare_backward(op, dy, x, w, stride, padding, dilation, groups):
-    """Validate the arguments of a convolution backward pass.
-
-    Returns ``x, w, dy, geometry, groups`` with ``dy`` checked against the output shape.
-    """
-    x, w, groups = check_conv_operands(op, x, w, groups)
-    geom = conv_geometry(op, x.shape[2:], w.shape[2:], stride, padding, dilation)
-    expected = (x.shape[0], w.shape[0], *geom.out_size)
-    dy = check_shape(op, "dy", dy, expected, "the output of conv for these arguments")
-    return x, w, dy, geom, groups
 
 
 def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):

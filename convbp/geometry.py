@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 from dataclasses import dataclass
+
+from ._checks import as_padding, as_tuple, check_fits, fmt, is_int
 
 __all__ = [
     "ConvGeometry",
@@ -47,125 +48,6 @@ __all__ = [
     "pool_geometry",
     "same_padding",
 ]
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-
-def _fmt(value) -> str:
-    if isinstance(value, (list, tuple)):
-        return repr(tuple(_fmt_plain(v) for v in value))
-    return repr(_fmt_plain(value))
-
-
-def _fmt_plain(v):
-    if isinstance(v, (list, tuple)):
-        return tuple(_fmt_plain(u) for u in v)
-    if _is_int(v):
-        return int(v)
-    return v
-
-
-def as_tuple(value, ndim: int, op: str, name: str, *, minimum: int = 1) -> tuple[int, ...]:
-    """Normalise an int-or-sequence parameter to one int per spatial dimension.
-
-    Parameters
-    ----------
-    value : int or sequence of int
-        One int for every spatial dimension, or a sequence of ``ndim`` ints.
-    ndim : int
-        Number of spatial dimensions.
-    op, name : str
-        Operation and parameter name, used in the error message.
-    minimum : int
-        Smallest allowed value (1 for stride and dilation, 0 for output padding).
-
-    Returns
-    -------
-    tuple of int, length ``ndim``
-
-    Raises
-    ------
-    TypeError, ValueError
-        With a message naming ``op``, ``name`` and the value.
-
-    Examples
-    --------
-    >>> as_tuple(2, 2, "conv", "stride")
-    (2, 2)
-    >>> as_tuple((1, 3), 2, "conv", "dilation")
-    (1, 3)
-    """
-    kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
-    want = f"{kind} or a tuple of {ndim} such ints"
-    if _is_int(value):
-        items = (int(value),) * ndim
-    elif isinstance(value, (tuple, list)):
-        if len(value) != ndim:
-            raise ValueError(
-                f"{op}: {name} must be {want} (one per spatial dim), got {_fmt(value)} "
-                f"of length {len(value)}"
-            )
-        if not all(_is_int(v) for v in value):
-            raise TypeError(f"{op}: {name} must be {want}, got {_fmt(value)}")
-        items = tuple(int(v) for v in value)
-    else:
-        raise TypeError(f"{op}: {name} must be {want}, got {value!r}")
-    if any(v < minimum for v in items):
-        raise ValueError(f"{op}: {name} must be {want}, got {_fmt(value)}")
-    return items
-
-
-def as_padding(padding, ndim: int, op: str, name: str = "padding") -> tuple[tuple[int, int], ...]:
-    """Normalise padding to one ``(lo, hi)`` pair per spatial dimension.
-
-    Parameters
-    ----------
-    padding : int, sequence of int, or sequence of (int, int)
-        The same padding on both sides of every dimension; one int per dimension
-        (symmetric); or one ``(lo, hi)`` pair per dimension (asymmetric).
-    ndim : int
-        Number of spatial dimensions.
-    op, name : str
-        Operation and parameter name, used in the error message.
-
-    Returns
-    -------
-    tuple of (int, int), length ``ndim``
-
-    Examples
-    --------
-    >>> as_padding(1, 2, "conv")
-    ((1, 1), (1, 1))
-    >>> as_padding(((0, 1), (2, 0)), 2, "conv")
-    ((0, 1), (2, 0))
-    """
-    want = (
-        f"a non-negative int, a tuple of {ndim} non-negative ints, "
-        f"or a tuple of {ndim} (lo, hi) pairs"
-    )
-    if _is_int(padding):
-        pairs = ((int(padding), int(padding)),) * ndim
-    elif isinstance(padding, (tuple, list)):
-        if len(padding) != ndim:
-            raise ValueError(
-                f"{op}: {name} must be {want}, got {_fmt(padding)} of length {len(padding)}"
-            )
-        pairs = []
-        for p in padding:
-            if _is_int(p):
-                pairs.append((int(p), int(p)))
-            elif isinstance(p, (tuple, list)) and len(p) == 2 and all(_is_int(v) for v in p):
-                pairs.append((int(p[0]), int(p[1])))
-            else:
-                raise TypeError(f"{op}: {name} must be {want}, got {_fmt(padding)}")
-        pairs = tuple(pairs)
-    else:
-        raise TypeError(f"{op}: {name} must be {want}, got {padding!r}")
-    if any(v < 0 for pair in pairs for v in pair):
-        raise ValueError(f"{op}: {name} must be {want}, got {_fmt(padding)}")
-    return pairs
 
 
 def conv_output_size(n: int, k: int, stride: int = 1, padding: tuple[int, int] = (0, 0),
@@ -272,17 +154,6 @@ class ConvGeometry:
         return tuple(slice(lo, lo + n) for n, (lo, _hi) in zip(self.in_size, self.padding))
 
 
-def _check_fits(op: str, in_size, kernel_size, padding, dilation, what="kernel"):
-    for i, (n, k, (lo, hi), d) in enumerate(zip(in_size, kernel_size, padding, dilation)):
-        ext = d * (k - 1) + 1
-        if ext > n + lo + hi:
-            dil = f" with dilation {d}" if d != 1 else ""
-            raise ValueError(
-                f"{op}: {what} of size {k}{dil} spans {ext} rows, larger than the padded "
-                f"input ({n} + {lo} + {hi} = {n + lo + hi}) in spatial dim {i}"
-            )
-
-
 def conv_geometry(op: str, in_size, kernel_size, stride=1, padding=0, dilation=1) -> ConvGeometry:
     """Validate the arguments of a convolution and return its geometry.
 
@@ -311,7 +182,7 @@ def conv_geometry(op: str, in_size, kernel_size, stride=1, padding=0, dilation=1
     stride = as_tuple(stride, nd, op, "stride")
     dilation = as_tuple(dilation, nd, op, "dilation")
     padding = as_padding(padding, nd, op)
-    _check_fits(op, in_size, kernel_size, padding, dilation)
+    check_fits(op, in_size, kernel_size, padding, dilation)
     out = tuple(
         conv_output_size(n, k, s, p, d)
         for n, k, s, p, d in zip(in_size, kernel_size, stride, padding, dilation)
@@ -364,7 +235,7 @@ def conv_transpose_geometry(op: str, in_size, kernel_size, stride=1, padding=0,
     for i, (n, (lo, hi)) in enumerate(zip(full, padding)):
         if n < 1:
             raise ValueError(
-                f"{op}: padding {_fmt(padding[i])} removes the whole output in spatial dim {i} "
+                f"{op}: padding {fmt(padding[i])} removes the whole output in spatial dim {i} "
                 f"(output size would be {n})"
             )
     return ConvGeometry(full, kernel_size, stride, padding, dilation, in_size)
@@ -405,10 +276,10 @@ def pool_geometry(op: str, in_size, kernel_size, stride=None, padding=0) -> Conv
         if max(lo, hi) > k // 2:
             raise ValueError(
                 f"{op}: padding must be at most half the window (kernel_size // 2 = {k // 2}), "
-                f"got padding {_fmt(padding[i])} with kernel_size {k} in spatial dim {i}"
+                f"got padding {fmt(padding[i])} with kernel_size {k} in spatial dim {i}"
             )
     dilation = (1,) * nd
-    _check_fits(op, in_size, kernel_size, padding, dilation, what="window")
+    check_fits(op, in_size, kernel_size, padding, dilation, what="window")
     out = tuple(
         conv_output_size(n, k, s, p, 1) for n, k, s, p in zip(in_size, kernel_size, stride, padding)
     )
@@ -431,7 +302,7 @@ def same_padding(n: int, k: int, stride: int = 1, dilation: int = 1) -> tuple[in
     (1, 2)
     """
     for name, v, low in (("n", n, 1), ("k", k, 1), ("stride", stride, 1), ("dilation", dilation, 1)):
-        if not _is_int(v) or v < low:
+        if not is_int(v) or v < low:
             raise ValueError(f"same_padding: {name} must be a positive int, got {v!r}")
     out = -(-n // stride)
     total = max(stride * (out - 1) + dilation * (k - 1) + 1 - n, 0)

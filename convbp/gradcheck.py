@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import reference
-from ._validate import as_array, check_shape
+from ._checks import as_array, check_shape
 from .geometry import conv_geometry
 
 __all__ = ["numerical_gradient", "GradcheckResult", "check_conv_gradients", "adjoint_identity"]

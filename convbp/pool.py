@@ -28,24 +28,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_batched, check_shape, float_dtype
-from .geometry import ConvGeometry, pool_geometry
+from ._checks import check_pool, check_pool_dy, float_dtype
+from .geometry import ConvGeometry
 
 __all__ = ["max_pool", "max_pool_backward", "avg_pool", "avg_pool_backward"]
 
 
 # --------------------------------------------------------------------------- helpers
-
-def _prepare(op: str, x, kernel_size, stride, padding):
-    """Validate ``x`` and the window arguments; return ``x`` and its geometry."""
-    x = check_batched(op, x)
-    return x, pool_geometry(op, x.shape[2:], kernel_size, stride, padding)
-
-
-def _check_dy(op: str, fwd: str, dy, x: np.ndarray, geom: ConvGeometry) -> np.ndarray:
-    expected = x.shape[:2] + geom.out_size
-    return check_shape(op, "dy", dy, expected, f"the output of {fwd} for these arguments")
-
 
 def _padded(x: np.ndarray, geom: ConvGeometry, dtype, fill: float) -> np.ndarray:
     """``x`` as ``dtype``, padded with ``fill`` (no copy when unpadded and already ``dtype``)."""
@@ -135,7 +124,7 @@ def max_pool(x, kernel_size, stride=None, padding=0) -> np.ndarray:
     array([[ 5.,  7.],
            [13., 15.]])
     """
-    x, geom = _prepare("max_pool", x, kernel_size, stride, padding)
+    x, geom = check_pool("max_pool", x, kernel_size, stride, padding)
     return _max_and_argmax(x, geom)[0]
 
 
@@ -175,8 +164,8 @@ def max_pool_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
     >>> max_pool_backward(np.ones((1, 1, 1)), np.zeros((1, 1, 3)), 3)  # tie: first cell
     array([[[1., 0., 0.]]])
     """
-    x, geom = _prepare("max_pool_backward", x, kernel_size, stride, padding)
-    dy = _check_dy("max_pool_backward", "max_pool", dy, x, geom)
+    x, geom = check_pool("max_pool_backward", x, kernel_size, stride, padding)
+    dy = check_pool_dy("max_pool_backward", "max_pool", dy, x, geom)
     arg = _max_and_argmax(x, geom)[1]
     dtype = float_dtype(x, dy)
     return _scatter(dy.astype(dtype, copy=False), geom, x.shape, dtype, select=arg)
@@ -219,7 +208,7 @@ def avg_pool(x, kernel_size, stride=None, padding=0) -> np.ndarray:
     >>> avg_pool(np.array([[[4.0, 8.0]]]), 2, stride=1, padding=1)  # pads count
     array([[[2., 6., 4.]]])
     """
-    x, geom = _prepare("avg_pool", x, kernel_size, stride, padding)
+    x, geom = check_pool("avg_pool", x, kernel_size, stride, padding)
     dtype = float_dtype(x)
     xp = _padded(x, geom, dtype, 0.0)
     y = np.zeros(x.shape[:2] + geom.out_size, dtype=dtype)
@@ -261,8 +250,8 @@ def avg_pool_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
     >>> avg_pool_backward(np.array([[[1.0, 10.0]]]), np.zeros((1, 1, 3)), 2, stride=1)
     array([[[0.5, 5.5, 5. ]]])
     """
-    x, geom = _prepare("avg_pool_backward", x, kernel_size, stride, padding)
-    dy = _check_dy("avg_pool_backward", "avg_pool", dy, x, geom)
+    x, geom = check_pool("avg_pool_backward", x, kernel_size, stride, padding)
+    dy = check_pool_dy("avg_pool_backward", "avg_pool", dy, x, geom)
     dtype = float_dtype(x, dy)
     g = dy.astype(dtype) / dtype.type(np.prod(geom.kernel_size))
     return _scatter(g, geom, x.shape, dtype)

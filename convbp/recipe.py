@@ -21,9 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._types import Gradients
-from ._validate import as_array, float_dtype
-from .convolution import conv, prepare_backward
-from .geometry import as_tuple
+from ._checks import as_array, as_tuple, check_backward, float_dtype
+from .convolution import conv
 
 __all__ = ["dilate", "flip", "conv_backward_as_convolutions"]
 
@@ -144,7 +143,7 @@ def conv_backward_as_convolutions(dy, x, w, *, stride=1, padding=0, dilation=1, 
     True
     """
     op = "conv_backward_as_convolutions"
-    x, w, dy, geom, groups = prepare_backward(op, dy, x, w, stride, padding, dilation, groups)
+    x, w, dy, geom, groups = check_backward(op, dy, x, w, stride, padding, dilation, groups)
     dtype = float_dtype(x, w, dy)
     out_dtypes = float_dtype(x), float_dtype(w), float_dtype(dy)
     x, w, dy = (a.astype(dtype, copy=False) for a in (x, w, dy))

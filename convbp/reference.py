@@ -23,8 +23,9 @@ import math
 import numpy as np
 
 from ._types import Gradients
-from ._validate import check_batched, check_bias, check_conv_operands, check_shape, float_dtype
-from .geometry import ConvGeometry, conv_geometry, conv_transpose_geometry, pool_geometry
+from ._checks import (check_backward, check_bias, check_conv_operands, check_pool, check_pool_dy,
+                      float_dtype)
+from .geometry import ConvGeometry, conv_geometry, conv_transpose_geometry
 
 __all__ = [
     "conv",
@@ -145,11 +146,8 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     array([[[ 3., -3.,  5., -5.,  0.]]])
     """
     op = "reference.conv_backward"
-    x, w, groups = check_conv_operands(op, x, w, groups)
-    geom = conv_geometry(op, x.shape[2:], w.shape[2:], stride, padding, dilation)
+    x, w, dy, geom, groups = check_backward(op, dy, x, w, stride, padding, dilation, groups)
     N, C_out, C_in_g = x.shape[0], w.shape[0], w.shape[1]
-    dy = check_shape(op, "dy", dy, (N, C_out, *geom.out_size),
-                     "the output of conv for these arguments")
     x64, w64, dy64 = x.astype(np.float64), w.astype(np.float64), dy.astype(np.float64)
     C_out_g = C_out // groups
 
@@ -235,11 +233,6 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilat
 # --------------------------------------------------------------------------- pooling
 
 
-def _pool_dy(op: str, dy, x: np.ndarray, geom: ConvGeometry):
-    return check_shape(op, "dy", dy, (*x.shape[:2], *geom.out_size),
-                       "the output of the pooling for these arguments")
-
-
 def _window_argmax(x64: np.ndarray, n: int, c: int, o: tuple, geom: ConvGeometry):
     """Input position of the largest entry of window ``o`` (row-major scan).
 
@@ -285,8 +278,7 @@ def max_pool(x, kernel_size, stride=None, padding=0):
     array([[[5., 2.]]])
     """
     op = "reference.max_pool"
-    x = check_batched(op, x)
-    geom = pool_geometry(op, x.shape[2:], kernel_size, stride, padding)
+    x, geom = check_pool(op, x, kernel_size, stride, padding)
     x64 = x.astype(np.float64)
     y = np.zeros((*x.shape[:2], *geom.out_size))
     for n in range(x.shape[0]):
@@ -324,9 +316,8 @@ def max_pool_backward(dy, x, kernel_size, stride=None, padding=0):
     array([[[1., 2., 0., 4.]]])
     """
     op = "reference.max_pool_backward"
-    x = check_batched(op, x)
-    geom = pool_geometry(op, x.shape[2:], kernel_size, stride, padding)
-    dy = _pool_dy(op, dy, x, geom)
+    x, geom = check_pool(op, x, kernel_size, stride, padding)
+    dy = check_pool_dy(op, op.removesuffix("_backward"), dy, x, geom)
     x64, dy64 = x.astype(np.float64), dy.astype(np.float64)
     dx = np.zeros(x.shape)
     for n in range(x.shape[0]):
@@ -361,8 +352,7 @@ def avg_pool(x, kernel_size, stride=None, padding=0):
     array([[[3., 6., 5.]]])
     """
     op = "reference.avg_pool"
-    x = check_batched(op, x)
-    geom = pool_geometry(op, x.shape[2:], kernel_size, stride, padding)
+    x, geom = check_pool(op, x, kernel_size, stride, padding)
     x64 = x.astype(np.float64)
     size = math.prod(geom.kernel_size)
     y = np.zeros((*x.shape[:2], *geom.out_size))
@@ -403,9 +393,8 @@ def avg_pool_backward(dy, x, kernel_size, stride=None, padding=0):
     array([[[1.5, 1.5, 3. , 3. ]]])
     """
     op = "reference.avg_pool_backward"
-    x = check_batched(op, x)
-    geom = pool_geometry(op, x.shape[2:], kernel_size, stride, padding)
-    dy = _pool_dy(op, dy, x, geom)
+    x, geom = check_pool(op, x, kernel_size, stride, padding)
+    dy = check_pool_dy(op, op.removesuffix("_backward"), dy, x, geom)
     dy64 = dy.astype(np.float64)
     size = math.prod(geom.kernel_size)
     dx = np.zeros(x.shape)

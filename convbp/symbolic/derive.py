@@ -37,8 +37,8 @@ from typing import NamedTuple
 import numpy as np
 import sympy
 
-from .._validate import as_array, check_groups
-from ..geometry import ConvGeometry, as_tuple, conv_geometry
+from .._checks import as_array, as_tuple, check_groups
+from ..geometry import ConvGeometry, conv_geometry
 from . import render
 
 __all__ = ["derive", "Derivation", "Evaluation"]

@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..geometry import as_tuple, conv_geometry
+from .._checks import as_tuple
+from ..geometry import conv_geometry
 from ..recipe import flip
 from .grid import COLORS, draw_grid, finish_axes, subscript
 from .windows import window_cells
