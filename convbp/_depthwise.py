@@ -23,17 +23,9 @@ import numpy as np
 
 from ._fastconv import _plan
 from ._threads import run_blocks
+from .padding import pad_or_crop
 
 __all__ = ["forward", "input_grad", "weight_grad"]
-
-
-def _padded_channels_first(x: np.ndarray, geom, dtype) -> np.ndarray:
-    """``x`` as ``dtype``, zero-padded as ``geom`` says (no copy when unpadded)."""
-    if all(p == (0, 0) for p in geom.padding):
-        return x.astype(dtype, copy=False)
-    xp = np.zeros(x.shape[:2] + geom.padded_size, dtype=dtype)
-    xp[(slice(None), slice(None), *geom.unpadded())] = x
-    return xp
 
 
 def forward(x, w, geom, dtype, budget=None) -> np.ndarray:
@@ -45,7 +37,7 @@ def forward(x, w, geom, dtype, budget=None) -> np.ndarray:
     """
     n, groups = x.shape[:2]
     mult = w.shape[0] // groups
-    xp = _padded_channels_first(x, geom, dtype)
+    xp = pad_or_crop(x, geom.padding, dtype=dtype)
     wk = w.reshape(groups, mult, -1).astype(dtype, copy=False)
     y = np.empty((n, groups, mult, *geom.out_size), dtype=dtype)
     plan = _plan(n, (1,), 2 * y[0].nbytes, xp.nbytes + y.nbytes, budget)
@@ -109,7 +101,7 @@ def weight_grad(dy, x, w_shape, geom, dtype, budget=None) -> np.ndarray:
     """
     n, groups = x.shape[:2]
     mult = w_shape[0] // groups
-    xp = _padded_channels_first(x, geom, dtype)
+    xp = pad_or_crop(x, geom.padding, dtype=dtype)
     dyg = dy.reshape(n, groups, mult, *geom.out_size).astype(dtype, copy=False)
     taps = math.prod(geom.kernel_size)
     plan = _plan(n, (1,), 2 * dyg[0].nbytes, xp.nbytes + dyg.nbytes, budget)

@@ -34,6 +34,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ._threads import blas_threads, run_blocks
+from .padding import pad_or_crop
 
 # Bytes of one block of the column buffer. Big enough for matrix products that run near
 # BLAS peak, small enough to stay in cache and to bound the extra memory.
@@ -45,20 +46,15 @@ CHUNK_BYTES = 2 << 20
 def pad_channels_last(a: np.ndarray, pads, dtype) -> np.ndarray:
     """``(N, C, *S)`` -> ``(N, *(lo + S + hi), C)`` of ``dtype``, zero borders, one copy.
 
-    The transposing copy runs on all threads, a share of the samples each.
+    :func:`convbp.padding.pad_or_crop` of the channels-last view, each thread writing
+    its share of the samples.
     """
     n, c, *size = a.shape
     out = np.empty((n, *(lo + s + hi for s, (lo, hi) in zip(size, pads)), c), dtype=dtype)
-    inner = tuple(slice(lo, lo + s) for s, (lo, _hi) in zip(size, pads))
-
-    def work(nb, _):
-        np.copyto(out[(nb, *inner)], np.moveaxis(a[nb], 1, -1), casting="unsafe")
-        for axis, (s, (lo, hi)) in enumerate(zip(size, pads), start=1):
-            before = (nb,) + (slice(None),) * (axis - 1)
-            out[(*before, slice(0, lo))] = 0
-            out[(*before, slice(lo + s, None))] = 0
-
-    run_blocks(_shares(n), work, lambda: None)
+    src = np.moveaxis(a, 1, -1)
+    axes = tuple(range(1, a.ndim - 1))
+    run_blocks(_shares(n), lambda nb, _: pad_or_crop(src[nb], pads, axes=axes, out=out[nb]),
+               lambda: None)
     return out
 
 

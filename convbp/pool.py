@@ -30,20 +30,12 @@ import numpy as np
 
 from ._checks import check_pool, check_pool_dy, float_dtype
 from .geometry import ConvGeometry
+from .padding import pad_or_crop
 
 __all__ = ["max_pool", "max_pool_backward", "avg_pool", "avg_pool_backward"]
 
 
 # --------------------------------------------------------------------------- helpers
-
-def _padded(x: np.ndarray, geom: ConvGeometry, dtype, fill: float) -> np.ndarray:
-    """``x`` as ``dtype``, padded with ``fill`` (no copy when unpadded and already ``dtype``)."""
-    if all(p == (0, 0) for p in geom.padding):
-        return x.astype(dtype, copy=False)
-    xp = np.full(x.shape[:2] + geom.padded_size, fill, dtype=dtype)
-    xp[(..., *geom.unpadded())] = x
-    return xp
-
 
 def _scatter(g: np.ndarray, geom: ConvGeometry, shape, dtype, select=None) -> np.ndarray:
     """Sum ``g`` (or, for max pooling, ``where(arg == t, g, 0)``) into every window.
@@ -66,7 +58,7 @@ def _max_and_argmax(x: np.ndarray, geom: ConvGeometry):
     taken (even if it is -inf), and later cells replace it on ``>`` or NaN.
     """
     dtype = float_dtype(x)
-    xp = _padded(x, geom, dtype, -np.inf)
+    xp = pad_or_crop(x, geom.padding, value=-np.inf, dtype=dtype)
     padded = any(p != (0, 0) for p in geom.padding)
     real = None
     if padded:  # spatial-only mask of the real cells, broadcast over N and C
@@ -210,7 +202,7 @@ def avg_pool(x, kernel_size, stride=None, padding=0) -> np.ndarray:
     """
     x, geom = check_pool("avg_pool", x, kernel_size, stride, padding)
     dtype = float_dtype(x)
-    xp = _padded(x, geom, dtype, 0.0)
+    xp = pad_or_crop(x, geom.padding, dtype=dtype)
     y = np.zeros(x.shape[:2] + geom.out_size, dtype=dtype)
     for tap in np.ndindex(*geom.kernel_size):
         y += xp[(..., *geom.window(tap))]

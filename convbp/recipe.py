@@ -23,6 +23,7 @@ import numpy as np
 from ._types import Gradients
 from ._checks import as_array, as_tuple, check_backward, float_dtype
 from .convolution import conv
+from .padding import pad_or_crop
 
 __all__ = ["dilate", "flip", "conv_backward_as_convolutions"]
 
@@ -94,14 +95,6 @@ def flip(w):
     return np.flip(w, axis=tuple(range(2, w.ndim))).copy()
 
 
-def _pad_or_crop(a: np.ndarray, pads) -> np.ndarray:
-    """Zero-pad the spatial axes by the positive entries of ``pads``, then crop the negative ones."""
-    grow = [(0, 0), (0, 0)] + [(max(lo, 0), max(hi, 0)) for lo, hi in pads]
-    a = np.pad(a, grow)
-    cut = tuple(slice(max(-lo, 0), a.shape[2 + i] - max(-hi, 0)) for i, (lo, hi) in enumerate(pads))
-    return a[(slice(None), slice(None), *cut)]
-
-
 def conv_backward_as_convolutions(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     r"""Gradients of :func:`convbp.conv` computed only by forward convolutions (the recipe).
 
@@ -156,12 +149,12 @@ def conv_backward_as_convolutions(dy, x, w, *, stride=1, padding=0, dilation=1, 
     # dx: channel-transposed, flipped kernel (C_in, C_out // G, *k), stride 1, dilation d.
     w_t = (w.reshape(groups, c_out // groups, cg_in, *kernel)
             .swapaxes(1, 2).reshape(c_in, c_out // groups, *kernel))
-    dx = conv(_pad_or_crop(dy_dilated, geom.dx_padding), flip(w_t),
+    dx = conv(pad_or_crop(dy_dilated, geom.dx_padding), flip(w_t),
               stride=1, dilation=geom.dilation, groups=groups)
 
     # dw: batch becomes the summed "channel" axis. Input (C_in/G, G*N, ...) whose channel
     # g*N + n holds x[n, g*C_in/G + c']; kernel (C_out, N, ...) = dilated dy with axes swapped.
-    x_p = _pad_or_crop(x, [(lo, hi - r) for (lo, hi), r in zip(geom.padding, geom.remainder)])
+    x_p = pad_or_crop(x, [(lo, hi - r) for (lo, hi), r in zip(geom.padding, geom.remainder)])
     padded = x_p.shape[2:]
     x_t = (x_p.reshape(n, groups, cg_in, *padded).transpose(2, 1, 0, *range(3, 3 + len(padded)))
               .reshape(cg_in, groups * n, *padded))

@@ -32,6 +32,7 @@ import sympy
 from sympy import Indexed
 
 from . import closed_form as cf
+from ..padding import pad_or_crop
 from .derive import Derivation, derive
 
 __all__ = ["expand_at", "check_steps", "check_closed_form"]
@@ -347,10 +348,7 @@ def _check_recipe(d: Derivation) -> list:
     dil = np.full(g.dilated_out_size, sympy.S.Zero, dtype=object)
     dil[tuple(slice(None, None, s) for s in g.stride)] = d.delta
     pads = [(ex.ev(P_lo, {}), ex.ev(P_hi, {})) for P_lo, P_hi in zip(N.P_lo, N.P_hi)]
-    padded = np.pad(dil, [(max(lo, 0), max(hi, 0)) for lo, hi in pads],
-                    constant_values=sympy.S.Zero)
-    padded = padded[tuple(slice(max(-lo, 0), padded.shape[i] - max(-hi, 0))
-                          for i, (lo, hi) in enumerate(pads))]
+    padded = pad_or_crop(dil, pads, value=sympy.S.Zero)
     w_flip = d.w[(slice(None, None, -1),) * g.ndim]
     out_shape = tuple(P - dd * (k - 1) for P, dd, k in zip(padded.shape, g.dilation, g.kernel_size))
     if out_shape != g.in_size:

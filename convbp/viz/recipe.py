@@ -13,7 +13,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..geometry import conv_geometry
-from ..recipe import _pad_or_crop, dilate, flip
+from ..padding import pad_or_crop
+from ..recipe import dilate, flip
 from .gif import frames_to_gif
 from .grid import COLORS, draw_grid, finish_axes, subscript
 
@@ -43,8 +44,8 @@ class RecipeLayout:
         out, kernel = geom.out_size, geom.kernel_size
         ids = np.arange(1, int(np.prod(out)) + 1, dtype=float).reshape(1, 1, *out)
         dil = dilate(ids, geom.stride)
-        in_range = _pad_or_crop(np.ones_like(dil), geom.dx_padding)[0, 0]
-        padded_ids = _pad_or_crop(dil, geom.dx_padding)[0, 0]
+        in_range = pad_or_crop(np.ones_like(dil), geom.dx_padding)[0, 0]
+        padded_ids = pad_or_crop(dil, geom.dx_padding)[0, 0]
         delta_index = list(np.ndindex(*out))
         self.delta_index = np.empty(out, dtype=object)
         for t in delta_index:
