@@ -158,7 +158,7 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
         return np.ascontiguousarray(dxp[(slice(None), slice(None), *geom.unpadded())])
     # stride phases: phase rho correlates the padded dy with its taps m, through
     # wmat_t[g, (m, c), c'] = w[g*C_out/G + c, c', m]
-    pads, phases = input_phases(geom)
+    pads, phases = input_phases(geom)                  # InputPhases(dy_padding, phases)
     dyp = fc.pad_channels_last(dy, pads, dtype)
     wk = wg.reshape(groups, cg_out, cg_in, *k)
     dx = np.empty((n, groups * cg_in, *geom.in_size), dtype=dtype)

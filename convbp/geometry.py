@@ -34,6 +34,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._checks import as_padding, as_tuple, check_fits, fmt, is_int
 
@@ -44,6 +45,8 @@ __all__ = [
     "conv_output_size",
     "conv_geometry",
     "conv_transpose_geometry",
+    "InputPhases",
+    "Phase",
     "input_phases",
     "pool_geometry",
     "same_padding",
@@ -138,6 +141,26 @@ class ConvGeometry:
             (e - 1 - lo, e - 1 - hi + r)
             for e, (lo, hi), r in zip(self.extent, self.padding, self.remainder)
         )
+
+    @property
+    def dw_padding(self) -> tuple[tuple[int, int], ...]:
+        """Padding of ``x`` for the weight-gradient convolution: ``(p_lo, p_hi - r)``.
+
+        The forward padding, less the ``r`` leftover rows at the high end that no
+        window reads; a negative entry means cropping real input rows (when
+        ``r > p_hi``). See :func:`convbp.padding.pad_or_crop`.
+        """
+        return tuple((lo, hi - r) for (lo, hi), r in zip(self.padding, self.remainder))
+
+    @property
+    def unread_tail(self) -> tuple[int, ...]:
+        """Real input rows at the high end that no window reads: ``min(n, max(0, r - p_hi))``.
+
+        Their gradient is exactly zero. The other ``min(r, p_hi)`` leftover rows are
+        padding.
+        """
+        return tuple(min(n, max(0, r - hi))
+                     for n, (_lo, hi), r in zip(self.in_size, self.padding, self.remainder))
 
     def window(self, tap: tuple[int, ...]) -> tuple[slice, ...]:
         """Slices of the padded input read by kernel tap ``tap`` at every output position.
@@ -309,7 +332,37 @@ def same_padding(n: int, k: int, stride: int = 1, dilation: int = 1) -> tuple[in
     return total // 2, total - total // 2
 
 
-def input_phases(geom):
+class Phase(NamedTuple):
+    """One stride phase of the input gradient (one phase per spatial dimension combined).
+
+    Attributes
+    ----------
+    taps : tuple of tuple of int
+        Per dimension, the kernel taps that reach this phase, in decreasing order
+        (empty in some dimension when no tap reaches the phase: zero gradient).
+    start, count, tap_step : tuple of int
+        Per dimension, the window arguments (first row, number of output rows, step
+        between taps) into the padded ``dy``, at step 1
+        (:func:`convbp._fastconv.windows`).
+    rows : tuple of slice
+        Per dimension, the rows of ``dx`` that this phase fills.
+    """
+
+    taps: tuple
+    start: tuple
+    count: tuple
+    tap_step: tuple
+    rows: tuple
+
+
+class InputPhases(NamedTuple):
+    """Result of :func:`input_phases`: the padding of ``dy`` and the phases."""
+
+    dy_padding: tuple
+    phases: list
+
+
+def input_phases(geom) -> InputPhases:
     r"""Split the input gradient of a strided convolution into stride-1 correlations.
 
     Along one dimension (stride ``s``, dilation ``d``, kernel ``k``, padding ``p_lo``,
@@ -336,14 +389,18 @@ def input_phases(geom):
 
     Returns
     -------
-    pads : tuple of (int, int)
-        Zero padding ``(L, R)`` of ``dy`` per dimension.
-    phases : list of tuples
-        One entry per combination of per-dimension phases that has input rows:
-        ``(taps, start, count, tap_step, rows)``, where ``taps`` lists the kernel taps
-        per dimension (decreasing), ``start``/``count``/``tap_step`` are the arguments of
-        :func:`convbp._fastconv.windows` into the padded ``dy`` (step 1), and ``rows`` slices ``dx``.
-        A phase without taps has ``taps`` empty in some dimension.
+    InputPhases
+        ``dy_padding``: zero padding ``(L, R)`` of ``dy`` per dimension; ``phases``: one
+        :class:`Phase` per combination of per-dimension phases that has input rows.
+
+    Examples
+    --------
+    >>> g = conv_geometry("conv", (8,), (3,), stride=2)
+    >>> res = input_phases(g)
+    >>> res.dy_padding
+    ((1, 1),)
+    >>> [(p.taps, p.rows) for p in res.phases]
+    [(((2, 0),), (slice(0, 7, 2),)), (((1,),), (slice(1, 8, 2),))]
     """
     per_dim, pads = [], []
     for s, d, k, (lo, _hi), n, out in zip(geom.stride, geom.dilation, geom.kernel_size,
@@ -356,7 +413,7 @@ def input_phases(geom):
             q1 = -((rho - lo - n) // s)                # ceil((p_lo + n - rho) / s)
             if q1 <= q0:
                 continue                               # no input row in this phase
-            taps = [m for m in range(k - 1, -1, -1) if (d * m - rho) % s == 0]
+            taps = tuple(m for m in range(k - 1, -1, -1) if (d * m - rho) % s == 0)
             rows = slice(s * q0 + rho - lo, s * (q1 - 1) + rho - lo + 1, s)
             if taps:
                 start = q0 - (d * taps[0] - rho) // s + lead
@@ -369,5 +426,5 @@ def input_phases(geom):
     phases = []
     for combo in itertools.product(*(dim for dim, _ in per_dim)):
         taps, start, count, rows = zip(*combo)
-        phases.append((taps, start, count, tuple(ts for _, ts in per_dim), rows))
-    return tuple(pads), phases
+        phases.append(Phase(taps, start, count, tuple(ts for _, ts in per_dim), rows))
+    return InputPhases(tuple(pads), phases)

@@ -154,7 +154,7 @@ def conv_backward_as_convolutions(dy, x, w, *, stride=1, padding=0, dilation=1, 
 
     # dw: batch becomes the summed "channel" axis. Input (C_in/G, G*N, ...) whose channel
     # g*N + n holds x[n, g*C_in/G + c']; kernel (C_out, N, ...) = dilated dy with axes swapped.
-    x_p = pad_or_crop(x, [(lo, hi - r) for (lo, hi), r in zip(geom.padding, geom.remainder)])
+    x_p = pad_or_crop(x, geom.dw_padding)
     padded = x_p.shape[2:]
     x_t = (x_p.reshape(n, groups, cg_in, *padded).transpose(2, 1, 0, *range(3, 3 + len(padded)))
               .reshape(cg_in, groups * n, *padded))

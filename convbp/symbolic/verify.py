@@ -32,6 +32,7 @@ import sympy
 from sympy import Indexed
 
 from . import closed_form as cf
+from ..geometry import conv_output_size
 from ..padding import pad_or_crop
 from .derive import Derivation, derive
 
@@ -334,7 +335,7 @@ def _check_leftover(d: Derivation) -> dict[str, list]:
     if pads != g.dx_padding[0]:
         failures["padding"].append((None, f"(P_lo, P_hi) = {pads}, geometry says "
                                           f"{g.dx_padding[0]}"))
-    length = g.stride[0] * (g.out_size[0] - 1) + 1 + sum(pads)
+    length = g.dilated_out_size[0] + sum(pads)
     if ex.ev(lo.padded_length.rhs, {}) != length:
         failures["padding"].append((None, f"padded length {length} != "
                                           f"{ex.ev(lo.padded_length.rhs, {})}"))
@@ -350,7 +351,8 @@ def _check_recipe(d: Derivation) -> list:
     pads = [(ex.ev(P_lo, {}), ex.ev(P_hi, {})) for P_lo, P_hi in zip(N.P_lo, N.P_hi)]
     padded = pad_or_crop(dil, pads, value=sympy.S.Zero)
     w_flip = d.w[(slice(None, None, -1),) * g.ndim]
-    out_shape = tuple(P - dd * (k - 1) for P, dd, k in zip(padded.shape, g.dilation, g.kernel_size))
+    out_shape = tuple(conv_output_size(P, k, dilation=dd)          # stride 1, no padding
+                      for P, dd, k in zip(padded.shape, g.dilation, g.kernel_size))
     if out_shape != g.in_size:
         return [(None, f"the correlation has shape {out_shape}, x has {g.in_size}")]
     failures = []

@@ -152,8 +152,7 @@ def _dx_colors(lay):
     g = lay.geom
     colors = np.full(g.in_size, COLORS["output"], dtype=object)
     hatches = np.full(g.in_size, "", dtype=object)
-    for axis, (n, (lo, hi), r) in enumerate(zip(g.in_size, g.padding, g.remainder)):
-        unread = max(0, r - hi)
+    for axis, (n, unread) in enumerate(zip(g.in_size, g.unread_tail)):
         if unread:
             idx = [slice(None)] * g.ndim
             idx[axis] = slice(n - unread, n)
