@@ -105,6 +105,8 @@ def pad_or_crop(a, pads, *, value=0.0, axes=None, dtype=None, out=None):
         dst[ax] = slice(max(lo, 0), max(lo, 0) + (n - max(-lo, 0) - max(-hi, 0)))
     grows = any(lo > 0 or hi > 0 for lo, hi in pads)
     if out is None:
+        if not any(lo or hi for lo, hi in pads):
+            return a.astype(dtype, copy=False)
         if not grows:
             return a[tuple(src)].astype(dtype, copy=False)
         out = np.empty(shape, dtype=dtype)
