@@ -2,9 +2,10 @@ r"""Depthwise convolution (one input channel per group): per-tap multiply-adds.
 
 With ``C_in / groups = 1`` a column matrix would contract over the ``prod(kernel)`` taps
 only, far too short for a matrix product to pay off. Instead each tap ``m`` is one
-broadcast multiply-add over a block of samples, in the channels-first layout (the
-book's chapter "Channels, batches, bias and groups" introduces groups; the index form is that of
-:mod:`convbp.geometry`)::
+broadcast multiply-add over a block of samples, in the channels-first layout
+(:ref:`channels-groups` introduces groups; the index form is that of
+:mod:`convbp.geometry`; the choice of this path is described in
+:mod:`convbp.convolution`)::
 
     y [n, g*M + i, o]       = sum_m  w[g*M + i, 0, m] * x_pad[n, g, s*o + d*m]
     dx_pad[n, g, s*o + d*m] += sum_i dy[n, g*M + i, o] * w[g*M + i, 0, m]

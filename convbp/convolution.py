@@ -1,7 +1,7 @@
 r"""Fast N-d convolution, its gradients, and transposed convolution.
 
-Index form (:mod:`convbp.geometry`; derived in the book chapter "The backward pass at
-stride > 1"), one spatial dimension, tap ``m``, output ``o``, groups left out::
+Index form (:mod:`convbp.geometry`; derived in :ref:`backward-strided`), one spatial
+dimension, tap ``m``, output ``o``, groups left out::
 
     y [n, :, o]             = sum_m  w[:, :, m] @ x_pad[n, :, s*o + d*m]
     dw[:, :, m]             = sum_{n,o} dy[n, :, o] (outer) x_pad[n, :, s*o + d*m]
@@ -183,8 +183,7 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     .. math:: y_{n,c,o} = b_c + \sum_{c'} \sum_m w_{c,c',m}\, x_{n,\,g(c)+c',\; s o + d m - p_{lo}}
 
     where the sum over ``c'`` runs over the input channels of output channel ``c``'s group,
-    and reads outside the input return zero (padding). Derived in the book chapter
-    "The forward pass and its arithmetic".
+    and reads outside the input return zero (padding). Derived in :ref:`forward-arithmetic`.
 
     Parameters
     ----------
@@ -241,8 +240,8 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
         \frac{\partial L}{\partial b_c} = \sum_{n,o} \delta_{n,c,o}.
 
     Input rows that no window reads (the leftover remainder when the stride does not
-    divide ``n + p_lo + p_hi - d*(k-1) - 1``) get exactly zero gradient. Derived in the
-    book chapter "The backward pass at stride > 1"; equal to the dilate-pad-flip recipe
+    divide ``n + p_lo + p_hi - d*(k-1) - 1``) get exactly zero gradient. Derived in
+    :ref:`backward-strided`; equal to the dilate-pad-flip recipe
     :func:`convbp.conv_backward_as_convolutions`.
 
     Parameters
@@ -294,8 +293,7 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilat
     ``conv_transpose(dy, w, stride=s, padding=p, output_padding=r, dilation=d)`` equals
     ``conv_backward(dy, x, w, stride=s, padding=p, dilation=d).dx`` for an ``x`` whose
     size leaves ``r`` leftover rows, so that
-    ``<dy, conv(x, w)> == <conv_transpose(dy, w), x>``. Derived in the book chapter
-    "Padding, dilation and the general rule".
+    ``<dy, conv(x, w)> == <conv_transpose(dy, w), x>``. Derived in :ref:`general-rule`.
 
     Parameters
     ----------

@@ -4,7 +4,7 @@ Every output size, leftover remainder and padding of the backward convolutions i
 ``convbp`` is computed in this module and nowhere else; the array code asks for a
 :class:`ConvGeometry` and reads its fields.
 
-Index form, one spatial dimension (the book's chapter "The backward pass at stride > 1"
+Index form, one spatial dimension (:ref:`backward-strided`
 derives it; every spatial dimension behaves the same way, independently).
 Input length ``n``, kernel length ``k``, stride ``s``, dilation ``d``, padding
 ``(p_lo, p_hi)``::
@@ -315,7 +315,7 @@ def same_padding(n: int, k: int, stride: int = 1, dilation: int = 1) -> tuple[in
     ``O`` outputs need a padded length of at least ``s*(O-1) + d*(k-1) + 1``, so the total
     padding is ``max(s*(O-1) + d*(k-1) + 1 - n, 0)``; when it is odd the extra row goes
     at the high end (TensorFlow's rule, and PyTorch's ``padding="same"`` at stride 1).
-    Derived in the book chapter "The forward pass and its arithmetic".
+    Derived in :ref:`forward-arithmetic`.
 
     Examples
     --------

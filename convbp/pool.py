@@ -1,6 +1,7 @@
 r"""Max and average pooling over 1, 2 or 3 spatial dimensions, with their backward passes.
 
-The book's chapter "Pooling" derives these gradients. Window geometry (output size,
+The book has no pooling chapter yet; the conventions below are PyTorch's. Window
+geometry (output size,
 stride, padding, leftover rows) comes from :func:`convbp.geometry.pool_geometry`:
 pooling windows are convolution windows with dilation 1 and ``stride`` defaulting to
 ``kernel_size``. Every function loops over the window offsets ("taps") only, never over
@@ -83,8 +84,7 @@ def _max_and_argmax(x: np.ndarray, geom: ConvGeometry):
 def max_pool(x, kernel_size, stride=None, padding=0) -> np.ndarray:
     """Max pooling over the spatial dimensions of ``x`` (1, 2 or 3 of them).
 
-    ``y[n, c, o] = max over the window of o`` of the real (unpadded) cells of ``x``;
-    see the book's chapter "Pooling".
+    ``y[n, c, o] = max over the window of o`` of the real (unpadded) cells of ``x``.
 
     Parameters
     ----------
@@ -127,7 +127,6 @@ def max_pool_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
     to one cell: the first maximal cell of its window in row-major order of the window
     offsets (strict ``>``), or the last NaN if the window holds NaNs, exactly as in
     PyTorch's CPU kernel. Overlapping windows (``stride < kernel_size``) accumulate.
-    See the book's chapter "Pooling".
 
     Parameters
     ----------
@@ -170,7 +169,7 @@ def avg_pool(x, kernel_size, stride=None, padding=0) -> np.ndarray:
 
     ``y[n, c, o] = sum over the window of o of xp / prod(kernel_size)``, where ``xp`` is
     ``x`` zero-padded: padded cells count in the divisor (PyTorch's default
-    ``count_include_pad=True``). See the book's chapter "Pooling".
+    ``count_include_pad=True``).
 
     Parameters
     ----------
@@ -216,7 +215,7 @@ def avg_pool_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
     Every cell of each window receives ``dy / prod(kernel_size)``; overlapping windows
     accumulate, and what lands on padding is discarded. ``avg_pool`` is linear, so this
     is its adjoint: ``<dy, avg_pool(x)> == <avg_pool_backward(dy, x), x>``. Only the
-    shape of ``x`` is used. See the book's chapter "Pooling".
+    shape of ``x`` is used.
 
     Parameters
     ----------

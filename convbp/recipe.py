@@ -1,8 +1,8 @@
 r"""The textbook recipe, executable: both gradients of a convolution *as convolutions*.
 
 This is the readable path. It computes nothing but forward convolutions
-(:func:`convbp.conv`) of transformed operands, exactly as the book's chapter
-"The backward pass at stride > 1" states the rule (one spatial dimension; see
+(:func:`convbp.conv`) of transformed operands, exactly as :ref:`backward-strided`
+states the rule (one spatial dimension; see
 :mod:`convbp.geometry` for every size)::
 
     dx = conv(pad(dilate(dy, s), (d(k-1) - p_lo, d(k-1) - p_hi + r)),
@@ -107,8 +107,7 @@ def conv_backward_as_convolutions(dy, x, w, *, stride=1, padding=0, dilation=1, 
       the sum over the batch becomes the sum over "input channels".
     * ``db``: the sum of ``dy`` over batch and positions.
 
-    Same signature and result as :func:`convbp.conv_backward`; derived in the book chapter
-    "The backward pass at stride > 1".
+    Same signature and result as :func:`convbp.conv_backward`; derived in :ref:`backward-strided`.
 
     Parameters
     ----------

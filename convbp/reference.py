@@ -1,7 +1,7 @@
 r"""Plain-loop reference implementations: the index equations, executed literally.
 
 Every function here is a direct transcription of the index form in
-:mod:`convbp.geometry` (derived in the book chapter "The backward pass at stride > 1"):
+:mod:`convbp.geometry` (derived in :ref:`backward-strided`):
 explicit Python loops over batch, channels, output positions and kernel taps, with
 scalar float64 arithmetic. They are slow on purpose and share no code with the fast
 implementations, so they can serve as ground truth in the tests. Arguments are
@@ -60,8 +60,7 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
 
     with reads in the padding equal to zero. Output channel ``c`` belongs to group
     ``g = c // (C_out // groups)`` and reads input channels
-    ``g*(C_in // groups)`` to ``(g+1)*(C_in // groups) - 1``. Derived in the book
-    chapter "The forward pass and its arithmetic".
+    ``g*(C_in // groups)`` to ``(g+1)*(C_in // groups) - 1``. Derived in :ref:`forward-arithmetic`.
 
     Parameters
     ----------
@@ -116,8 +115,7 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     Each product ``w[c, c'_l, m] * x[n, c', a]`` with ``a = s*o + d*m - p_lo`` in range
     contributes ``dy[n, c, o] * w[c, c'_l, m]`` to ``dx[n, c', a]`` and
     ``dy[n, c, o] * x[n, c', a]`` to ``dw[c, c'_l, m]``; ``db[c]`` is ``dy[:, c]`` summed.
-    Input rows that no window reads keep a zero gradient. Derived in the book chapter
-    "The backward pass at stride > 1".
+    Input rows that no window reads keep a zero gradient. Derived in :ref:`backward-strided`.
 
     Parameters
     ----------
@@ -177,8 +175,7 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilat
 
     Every input entry scatters a scaled copy of the kernel into the output:
     ``out[n, c, s*i + d*m - p_lo] += x[n, c', i] * w[c', c_l, m]`` (entries that land
-    in the cropped padding are dropped), then the bias is added. Derived in the book
-    chapter "Padding, dilation and the general rule".
+    in the cropped padding are dropped), then the bias is added. Derived in :ref:`general-rule`.
 
     Parameters
     ----------
@@ -254,7 +251,7 @@ def _window_argmax(x64: np.ndarray, n: int, c: int, o: tuple, geom: ConvGeometry
 def max_pool(x, kernel_size, stride=None, padding=0):
     r"""Max pooling by explicit loops: ``y[n, c, o] = max_m x[n, c, s*o + m - p_lo]``.
 
-    Padded cells are never selected. Derived in the book chapter "Pooling".
+    Padded cells are never selected.
 
     Parameters
     ----------
@@ -293,7 +290,7 @@ def max_pool_backward(dy, x, kernel_size, stride=None, padding=0):
 
     The maximum is the *first* largest entry in row-major order over the window (ties
     go to the first, as in PyTorch's CPU kernels); overlapping windows accumulate.
-    Derived in the book chapter "Pooling".
+   
 
     Parameters
     ----------
@@ -332,7 +329,7 @@ def avg_pool(x, kernel_size, stride=None, padding=0):
 
     ``y[n, c, o] = (1 / prod(k)) * sum_m x[n, c, s*o + m - p_lo]``: the divisor is the
     full window size even where the window overlaps the padding (PyTorch's default
-    ``count_include_pad=True``). Derived in the book chapter "Pooling".
+    ``count_include_pad=True``).
 
     Parameters
     ----------
@@ -371,8 +368,7 @@ def avg_pool(x, kernel_size, stride=None, padding=0):
 def avg_pool_backward(dy, x, kernel_size, stride=None, padding=0):
     r"""Gradient of :func:`avg_pool`: ``dy / prod(k)`` spread over every real cell of a window.
 
-    Overlapping windows accumulate; the share that lands on padding is dropped. Derived
-    in the book chapter "Pooling".
+    Overlapping windows accumulate; the share that lands on padding is dropped.
 
     Parameters
     ----------

@@ -19,7 +19,7 @@ without checking that the solution is an integer (see
 into ``delta`` or ``w`` is reported as a failure, not silently read as zero; only ``x``
 is zero outside ``0 <= i < n`` (that is the zero padding of the forward pass).
 
-Used in the book chapter "The backward pass at stride > 1".
+Used in :ref:`general-rule`.
 """
 
 from __future__ import annotations
@@ -246,7 +246,7 @@ def expand_at(expr, derivation: Derivation, at: dict | None = None) -> sympy.Exp
     >>> expand_at(cf.dx_steps()[-1].eq.rhs, d, {N.a[0]: 2})
     \delta_{0}*w_{2} + \delta_{1}*w_{0}
 
-    Used in the book chapter "The backward pass at stride > 1".
+    Used in :ref:`general-rule`.
     """
     _check(derivation)
     N = cf.notation(derivation.geometry.ndim)
@@ -387,7 +387,7 @@ def check_closed_form(input_size, kernel_size, *, stride=1, padding=0,
     >>> sorted(report)[:3], any(report.values())
     (['dw: chain rule', 'dw: dilate', 'dw: pad'], False)
 
-    Used in the book chapter "The backward pass at stride > 1".
+    Used in :ref:`general-rule`.
     """
     d = derive(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
     nd = d.geometry.ndim

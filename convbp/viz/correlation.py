@@ -1,6 +1,6 @@
 r"""Pictures of correlation versus convolution: which kernel tap multiplies which input.
 
-Used in the book chapter "Correlation and convolution". One spatial dimension, input
+Used in :ref:`correlation-convolution`. One spatial dimension, input
 length ``n``, kernel length ``k``::
 
     correlation   (x corr w)[i] = sum_m  w[m] * x[i + m]

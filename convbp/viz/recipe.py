@@ -1,7 +1,7 @@
 r"""Pictures of the dilate-pad-flip recipe for the input gradient.
 
-Used in the book chapters "The backward pass at stride 1" and "The backward pass at
-stride > 1". The pictures are built from the package's own recipe: integer labels are
+Used in :ref:`backward-stride1` and :ref:`backward-strided`. The pictures are built
+from the package's own recipe: integer labels are
 pushed through :func:`convbp.dilate`, the padding of
 :attr:`ConvGeometry.dx_padding` and :func:`convbp.flip`, so each cell shows exactly
 which :math:`\delta` entry or kernel tap the code puts there.
