@@ -13,6 +13,7 @@ from . import geometry, gradcheck, reference
 from ._types import Gradients
 from .convolution import conv, conv_backward, conv_transpose
 from .pool import avg_pool, avg_pool_backward, max_pool, max_pool_backward
+from .padding import pad_or_crop
 from .recipe import conv_backward_as_convolutions, dilate, flip
 
 __version__ = "0.1.0"
@@ -45,6 +46,7 @@ __all__ = [
     "max_pool",
     "max_pool_backward",
     "nn",
+    "pad_or_crop",
     "reference",
     "symbolic",
     "viz",

@@ -2,9 +2,10 @@ r"""Depthwise convolution (one input channel per group): per-tap multiply-adds.
 
 With ``C_in / groups = 1`` a column matrix would contract over the ``prod(kernel)`` taps
 only, far too short for a matrix product to pay off. Instead each tap ``m`` is one
-broadcast multiply-add over a block of samples, in the channels-first layout (the
-book's chapter "Channels, batches, bias and groups" introduces groups; the index form is that of
-:mod:`convbp.geometry`)::
+broadcast multiply-add over a block of samples, in the channels-first layout
+(:ref:`channels-groups` introduces groups; the index form is that of
+:mod:`convbp.geometry`; the choice of this path is described in
+:mod:`convbp.convolution`)::
 
     y [n, g*M + i, o]       = sum_m  w[g*M + i, 0, m] * x_pad[n, g, s*o + d*m]
     dx_pad[n, g, s*o + d*m] += sum_i dy[n, g*M + i, o] * w[g*M + i, 0, m]
@@ -23,17 +24,9 @@ import numpy as np
 
 from ._fastconv import _plan
 from ._threads import run_blocks
+from .padding import pad_or_crop
 
 __all__ = ["forward", "input_grad", "weight_grad"]
-
-
-def _padded_channels_first(x: np.ndarray, geom, dtype) -> np.ndarray:
-    """``x`` as ``dtype``, zero-padded as ``geom`` says (no copy when unpadded)."""
-    if all(p == (0, 0) for p in geom.padding):
-        return x.astype(dtype, copy=False)
-    xp = np.zeros(x.shape[:2] + geom.padded_size, dtype=dtype)
-    xp[(slice(None), slice(None), *geom.unpadded())] = x
-    return xp
 
 
 def forward(x, w, geom, dtype, budget=None) -> np.ndarray:
@@ -45,7 +38,7 @@ def forward(x, w, geom, dtype, budget=None) -> np.ndarray:
     """
     n, groups = x.shape[:2]
     mult = w.shape[0] // groups
-    xp = _padded_channels_first(x, geom, dtype)
+    xp = pad_or_crop(x, geom.padding, dtype=dtype)
     wk = w.reshape(groups, mult, -1).astype(dtype, copy=False)
     y = np.empty((n, groups, mult, *geom.out_size), dtype=dtype)
     plan = _plan(n, (1,), 2 * y[0].nbytes, xp.nbytes + y.nbytes, budget)
@@ -109,7 +102,7 @@ def weight_grad(dy, x, w_shape, geom, dtype, budget=None) -> np.ndarray:
     """
     n, groups = x.shape[:2]
     mult = w_shape[0] // groups
-    xp = _padded_channels_first(x, geom, dtype)
+    xp = pad_or_crop(x, geom.padding, dtype=dtype)
     dyg = dy.reshape(n, groups, mult, *geom.out_size).astype(dtype, copy=False)
     taps = math.prod(geom.kernel_size)
     plan = _plan(n, (1,), 2 * dyg[0].nbytes, xp.nbytes + dyg.nbytes, budget)

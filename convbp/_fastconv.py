@@ -1,28 +1,16 @@
-r"""Kernels of the fast convolution: im2col windows, blocked matrix products, phases.
+r"""Kernels of the fast convolution: im2col windows, blocked matrix products, col2im.
 
-:mod:`convbp.convolution` states each operation; this module holds the array
-machinery they share. The idea (the book's chapter "The backward pass at stride > 1"
-derives the index form): every convolution-like sum in this package reads, for each
-output position ``o`` and kernel tap ``j``, one channel vector of a channels-last
-source array ``a`` at ::
+The fast-path design (which path runs when, and why) is described once, in
+:mod:`convbp.convolution`; this module holds the array machinery it uses. Every
+convolution-like sum reads, for each output position ``o`` and kernel tap ``j``, one
+channel vector of a channels-last source array ``a`` at ::
 
     a[n, start + step*o + tap_step*j, g*C_b + c]          (per spatial dimension)
 
 and contracts the taps ``j`` and the channels ``c`` of group ``g`` against a small
-matrix. :func:`windows` is that read as a single strided view (no copy), and
-:func:`correlate` / :func:`weight_grad` copy it block by block into a column buffer
-("im2col"), so that each block is one large matrix product (BLAS) whose contraction
-``K = taps * C_b`` covers every tap at once. Blocks run over the batch (or, when one
-sample is too large, over the rows of its first output dimension), so the buffers stay
-bounded (:data:`CHUNK_BYTES` per thread) however large the input is, and they are
-shared out among the cores by :func:`convbp._threads.run_blocks`.
-
-:func:`input_phases` splits a strided input gradient into stride phases: input rows
-``a = s*q + rho`` only receive the taps ``m`` with ``d*m = rho (mod s)``, and for those
-the sum is an ordinary stride-1 correlation of ``dy``. So no product with the zeros
-that the dilate-pad-flip recipe inserts between the entries of ``dy`` is ever formed.
-:func:`scatter` (col2im) is the other way to the same gradient, cheaper when the input
-has far fewer channels than the output.
+matrix. :func:`windows` is that read as one strided view, :func:`correlate` and
+:func:`weight_grad` copy it block by block into a column buffer of at most
+:data:`CHUNK_BYTES` per thread, and :func:`scatter` is col2im.
 """
 
 from __future__ import annotations
@@ -34,6 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ._threads import blas_threads, run_blocks
+from .padding import pad_or_crop
 
 # Bytes of one block of the column buffer. Big enough for matrix products that run near
 # BLAS peak, small enough to stay in cache and to bound the extra memory.
@@ -45,20 +34,15 @@ CHUNK_BYTES = 2 << 20
 def pad_channels_last(a: np.ndarray, pads, dtype) -> np.ndarray:
     """``(N, C, *S)`` -> ``(N, *(lo + S + hi), C)`` of ``dtype``, zero borders, one copy.
 
-    The transposing copy runs on all threads, a share of the samples each.
+    :func:`convbp.padding.pad_or_crop` of the channels-last view, each thread writing
+    its share of the samples.
     """
     n, c, *size = a.shape
     out = np.empty((n, *(lo + s + hi for s, (lo, hi) in zip(size, pads)), c), dtype=dtype)
-    inner = tuple(slice(lo, lo + s) for s, (lo, _hi) in zip(size, pads))
-
-    def work(nb, _):
-        np.copyto(out[(nb, *inner)], np.moveaxis(a[nb], 1, -1), casting="unsafe")
-        for axis, (s, (lo, hi)) in enumerate(zip(size, pads), start=1):
-            before = (nb,) + (slice(None),) * (axis - 1)
-            out[(*before, slice(0, lo))] = 0
-            out[(*before, slice(lo + s, None))] = 0
-
-    run_blocks(_shares(n), work, lambda: None)
+    src = np.moveaxis(a, 1, -1)
+    axes = tuple(range(1, a.ndim - 1))
+    run_blocks(_shares(n), lambda nb, _: pad_or_crop(src[nb], pads, axes=axes, out=out[nb]),
+               lambda: None)
     return out
 
 

@@ -12,7 +12,7 @@ and ``--dilation`` take one number for every dimension or one per dimension (``2
 ``--padding`` also takes ``lo:hi`` pairs per dimension (``0:1x2:0``). Bad arguments
 print one line on stderr and exit with status 2.
 
-Used in the book chapter "The backward pass at stride > 1".
+Used in :ref:`backward-strided`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 r"""Fast N-d convolution, its gradients, and transposed convolution.
 
-Index form (:mod:`convbp.geometry`; derived in the book chapter "The backward pass at
-stride > 1"), one spatial dimension, tap ``m``, output ``o``, groups left out::
+Index form (:mod:`convbp.geometry`; derived in :ref:`backward-strided`), one spatial
+dimension, tap ``m``, output ``o``, groups left out::
 
     y [n, :, o]             = sum_m  w[:, :, m] @ x_pad[n, :, s*o + d*m]
     dw[:, :, m]             = sum_{n,o} dy[n, :, o] (outer) x_pad[n, :, s*o + d*m]
@@ -39,7 +39,7 @@ import numpy as np
 from . import _depthwise as depthwise
 from . import _fastconv as fc
 from ._types import Gradients
-from ._validate import check_bias, check_conv_operands, check_shape, float_dtype
+from ._checks import check_backward, check_bias, check_conv_operands, float_dtype
 from .geometry import ConvGeometry, conv_geometry, conv_transpose_geometry, input_phases
 
 __all__ = ["conv", "conv_backward", "conv_transpose", "Gradients"]
@@ -158,7 +158,7 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
         return np.ascontiguousarray(dxp[(slice(None), slice(None), *geom.unpadded())])
     # stride phases: phase rho correlates the padded dy with its taps m, through
     # wmat_t[g, (m, c), c'] = w[g*C_out/G + c, c', m]
-    pads, phases = input_phases(geom)
+    pads, phases = input_phases(geom)                  # InputPhases(dy_padding, phases)
     dyp = fc.pad_channels_last(dy, pads, dtype)
     wk = wg.reshape(groups, cg_out, cg_in, *k)
     dx = np.empty((n, groups * cg_in, *geom.in_size), dtype=dtype)
@@ -183,8 +183,7 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     .. math:: y_{n,c,o} = b_c + \sum_{c'} \sum_m w_{c,c',m}\, x_{n,\,g(c)+c',\; s o + d m - p_{lo}}
 
     where the sum over ``c'`` runs over the input channels of output channel ``c``'s group,
-    and reads outside the input return zero (padding). Derived in the book chapter
-    "The forward pass and its arithmetic".
+    and reads outside the input return zero (padding). Derived in :ref:`forward-arithmetic`.
 
     Parameters
     ----------
@@ -241,8 +240,8 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
         \frac{\partial L}{\partial b_c} = \sum_{n,o} \delta_{n,c,o}.
 
     Input rows that no window reads (the leftover remainder when the stride does not
-    divide ``n + p_lo + p_hi - d*(k-1) - 1``) get exactly zero gradient. Derived in the
-    book chapter "The backward pass at stride > 1"; equal to the dilate-pad-flip recipe
+    divide ``n + p_lo + p_hi - d*(k-1) - 1``) get exactly zero gradient. Derived in
+    :ref:`backward-strided`; equal to the dilate-pad-flip recipe
     :func:`convbp.conv_backward_as_convolutions`.
 
     Parameters
@@ -278,7 +277,7 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     array([4.])
     """
     op = "conv_backward"
-    x, w, dy, geom, groups = prepare_backward(op, dy, x, w, stride, padding, dilation, groups)
+    x, w, dy, geom, groups = check_backward(op, dy, x, w, stride, padding, dilation, groups)
     dtype = float_dtype(x, w, dy)
     dys = np.ascontiguousarray(dy, dtype=dtype)
     db = dys.sum(axis=(0, *range(2, dys.ndim)))
@@ -288,26 +287,13 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
                      db.astype(float_dtype(dy), copy=False))
 
 
-def prepare_backward(op, dy, x, w, stride, padding, dilation, groups):
-    """Validate the arguments of a convolution backward pass.
-
-    Returns ``x, w, dy, geometry, groups`` with ``dy`` checked against the output shape.
-    """
-    x, w, groups = check_conv_operands(op, x, w, groups)
-    geom = conv_geometry(op, x.shape[2:], w.shape[2:], stride, padding, dilation)
-    expected = (x.shape[0], w.shape[0], *geom.out_size)
-    dy = check_shape(op, "dy", dy, expected, "the output of conv for these arguments")
-    return x, w, dy, geom, groups
-
-
 def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
     r"""N-d transposed convolution with PyTorch's semantics: the adjoint of :func:`conv`.
 
     ``conv_transpose(dy, w, stride=s, padding=p, output_padding=r, dilation=d)`` equals
     ``conv_backward(dy, x, w, stride=s, padding=p, dilation=d).dx`` for an ``x`` whose
     size leaves ``r`` leftover rows, so that
-    ``<dy, conv(x, w)> == <conv_transpose(dy, w), x>``. Derived in the book chapter
-    "Padding, dilation and the general rule".
+    ``<dy, conv(x, w)> == <conv_transpose(dy, w), x>``. Derived in :ref:`general-rule`.
 
     Parameters
     ----------

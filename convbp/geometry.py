@@ -4,7 +4,7 @@ Every output size, leftover remainder and padding of the backward convolutions i
 ``convbp`` is computed in this module and nowhere else; the array code asks for a
 :class:`ConvGeometry` and reads its fields.
 
-Index form, one spatial dimension (the book's chapter "The backward pass at stride > 1"
+Index form, one spatial dimension (:ref:`backward-strided`
 derives it; every spatial dimension behaves the same way, independently).
 Input length ``n``, kernel length ``k``, stride ``s``, dilation ``d``, padding
 ``(p_lo, p_hi)``::
@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 from dataclasses import dataclass
+from typing import NamedTuple
+
+from ._checks import as_padding, as_tuple, check_fits, fmt, is_int
 
 __all__ = [
     "ConvGeometry",
@@ -43,129 +45,12 @@ __all__ = [
     "conv_output_size",
     "conv_geometry",
     "conv_transpose_geometry",
+    "InputPhases",
+    "Phase",
     "input_phases",
     "pool_geometry",
     "same_padding",
 ]
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-
-def _fmt(value) -> str:
-    if isinstance(value, (list, tuple)):
-        return repr(tuple(_fmt_plain(v) for v in value))
-    return repr(_fmt_plain(value))
-
-
-def _fmt_plain(v):
-    if isinstance(v, (list, tuple)):
-        return tuple(_fmt_plain(u) for u in v)
-    if _is_int(v):
-        return int(v)
-    return v
-
-
-def as_tuple(value, ndim: int, op: str, name: str, *, minimum: int = 1) -> tuple[int, ...]:
-    """Normalise an int-or-sequence parameter to one int per spatial dimension.
-
-    Parameters
-    ----------
-    value : int or sequence of int
-        One int for every spatial dimension, or a sequence of ``ndim`` ints.
-    ndim : int
-        Number of spatial dimensions.
-    op, name : str
-        Operation and parameter name, used in the error message.
-    minimum : int
-        Smallest allowed value (1 for stride and dilation, 0 for output padding).
-
-    Returns
-    -------
-    tuple of int, length ``ndim``
-
-    Raises
-    ------
-    TypeError, ValueError
-        With a message naming ``op``, ``name`` and the value.
-
-    Examples
-    --------
-    >>> as_tuple(2, 2, "conv", "stride")
-    (2, 2)
-    >>> as_tuple((1, 3), 2, "conv", "dilation")
-    (1, 3)
-    """
-    kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
-    want = f"{kind} or a tuple of {ndim} such ints"
-    if _is_int(value):
-        items = (int(value),) * ndim
-    elif isinstance(value, (tuple, list)):
-        if len(value) != ndim:
-            raise ValueError(
-                f"{op}: {name} must be {want} (one per spatial dim), got {_fmt(value)} "
-                f"of length {len(value)}"
-            )
-        if not all(_is_int(v) for v in value):
-            raise TypeError(f"{op}: {name} must be {want}, got {_fmt(value)}")
-        items = tuple(int(v) for v in value)
-    else:
-        raise TypeError(f"{op}: {name} must be {want}, got {value!r}")
-    if any(v < minimum for v in items):
-        raise ValueError(f"{op}: {name} must be {want}, got {_fmt(value)}")
-    return items
-
-
-def as_padding(padding, ndim: int, op: str, name: str = "padding") -> tuple[tuple[int, int], ...]:
-    """Normalise padding to one ``(lo, hi)`` pair per spatial dimension.
-
-    Parameters
-    ----------
-    padding : int, sequence of int, or sequence of (int, int)
-        The same padding on both sides of every dimension; one int per dimension
-        (symmetric); or one ``(lo, hi)`` pair per dimension (asymmetric).
-    ndim : int
-        Number of spatial dimensions.
-    op, name : str
-        Operation and parameter name, used in the error message.
-
-    Returns
-    -------
-    tuple of (int, int), length ``ndim``
-
-    Examples
-    --------
-    >>> as_padding(1, 2, "conv")
-    ((1, 1), (1, 1))
-    >>> as_padding(((0, 1), (2, 0)), 2, "conv")
-    ((0, 1), (2, 0))
-    """
-    want = (
-        f"a non-negative int, a tuple of {ndim} non-negative ints, "
-        f"or a tuple of {ndim} (lo, hi) pairs"
-    )
-    if _is_int(padding):
-        pairs = ((int(padding), int(padding)),) * ndim
-    elif isinstance(padding, (tuple, list)):
-        if len(padding) != ndim:
-            raise ValueError(
-                f"{op}: {name} must be {want}, got {_fmt(padding)} of length {len(padding)}"
-            )
-        pairs = []
-        for p in padding:
-            if _is_int(p):
-                pairs.append((int(p), int(p)))
-            elif isinstance(p, (tuple, list)) and len(p) == 2 and all(_is_int(v) for v in p):
-                pairs.append((int(p[0]), int(p[1])))
-            else:
-                raise TypeError(f"{op}: {name} must be {want}, got {_fmt(padding)}")
-        pairs = tuple(pairs)
-    else:
-        raise TypeError(f"{op}: {name} must be {want}, got {padding!r}")
-    if any(v < 0 for pair in pairs for v in pair):
-        raise ValueError(f"{op}: {name} must be {want}, got {_fmt(padding)}")
-    return pairs
 
 
 def conv_output_size(n: int, k: int, stride: int = 1, padding: tuple[int, int] = (0, 0),
@@ -257,6 +142,26 @@ class ConvGeometry:
             for e, (lo, hi), r in zip(self.extent, self.padding, self.remainder)
         )
 
+    @property
+    def dw_padding(self) -> tuple[tuple[int, int], ...]:
+        """Padding of ``x`` for the weight-gradient convolution: ``(p_lo, p_hi - r)``.
+
+        The forward padding, less the ``r`` leftover rows at the high end that no
+        window reads; a negative entry means cropping real input rows (when
+        ``r > p_hi``). See :func:`convbp.padding.pad_or_crop`.
+        """
+        return tuple((lo, hi - r) for (lo, hi), r in zip(self.padding, self.remainder))
+
+    @property
+    def unread_tail(self) -> tuple[int, ...]:
+        """Real input rows at the high end that no window reads: ``min(n, max(0, r - p_hi))``.
+
+        Their gradient is exactly zero. The other ``min(r, p_hi)`` leftover rows are
+        padding.
+        """
+        return tuple(min(n, max(0, r - hi))
+                     for n, (_lo, hi), r in zip(self.in_size, self.padding, self.remainder))
+
     def window(self, tap: tuple[int, ...]) -> tuple[slice, ...]:
         """Slices of the padded input read by kernel tap ``tap`` at every output position.
 
@@ -270,17 +175,6 @@ class ConvGeometry:
     def unpadded(self) -> tuple[slice, ...]:
         """Slices that cut the original input out of the padded one."""
         return tuple(slice(lo, lo + n) for n, (lo, _hi) in zip(self.in_size, self.padding))
-
-
-def _check_fits(op: str, in_size, kernel_size, padding, dilation, what="kernel"):
-    for i, (n, k, (lo, hi), d) in enumerate(zip(in_size, kernel_size, padding, dilation)):
-        ext = d * (k - 1) + 1
-        if ext > n + lo + hi:
-            dil = f" with dilation {d}" if d != 1 else ""
-            raise ValueError(
-                f"{op}: {what} of size {k}{dil} spans {ext} rows, larger than the padded "
-                f"input ({n} + {lo} + {hi} = {n + lo + hi}) in spatial dim {i}"
-            )
 
 
 def conv_geometry(op: str, in_size, kernel_size, stride=1, padding=0, dilation=1) -> ConvGeometry:
@@ -311,7 +205,7 @@ def conv_geometry(op: str, in_size, kernel_size, stride=1, padding=0, dilation=1
     stride = as_tuple(stride, nd, op, "stride")
     dilation = as_tuple(dilation, nd, op, "dilation")
     padding = as_padding(padding, nd, op)
-    _check_fits(op, in_size, kernel_size, padding, dilation)
+    check_fits(op, in_size, kernel_size, padding, dilation)
     out = tuple(
         conv_output_size(n, k, s, p, d)
         for n, k, s, p, d in zip(in_size, kernel_size, stride, padding, dilation)
@@ -364,7 +258,7 @@ def conv_transpose_geometry(op: str, in_size, kernel_size, stride=1, padding=0,
     for i, (n, (lo, hi)) in enumerate(zip(full, padding)):
         if n < 1:
             raise ValueError(
-                f"{op}: padding {_fmt(padding[i])} removes the whole output in spatial dim {i} "
+                f"{op}: padding {fmt(padding[i])} removes the whole output in spatial dim {i} "
                 f"(output size would be {n})"
             )
     return ConvGeometry(full, kernel_size, stride, padding, dilation, in_size)
@@ -405,10 +299,10 @@ def pool_geometry(op: str, in_size, kernel_size, stride=None, padding=0) -> Conv
         if max(lo, hi) > k // 2:
             raise ValueError(
                 f"{op}: padding must be at most half the window (kernel_size // 2 = {k // 2}), "
-                f"got padding {_fmt(padding[i])} with kernel_size {k} in spatial dim {i}"
+                f"got padding {fmt(padding[i])} with kernel_size {k} in spatial dim {i}"
             )
     dilation = (1,) * nd
-    _check_fits(op, in_size, kernel_size, padding, dilation, what="window")
+    check_fits(op, in_size, kernel_size, padding, dilation, what="window")
     out = tuple(
         conv_output_size(n, k, s, p, 1) for n, k, s, p in zip(in_size, kernel_size, stride, padding)
     )
@@ -421,7 +315,7 @@ def same_padding(n: int, k: int, stride: int = 1, dilation: int = 1) -> tuple[in
     ``O`` outputs need a padded length of at least ``s*(O-1) + d*(k-1) + 1``, so the total
     padding is ``max(s*(O-1) + d*(k-1) + 1 - n, 0)``; when it is odd the extra row goes
     at the high end (TensorFlow's rule, and PyTorch's ``padding="same"`` at stride 1).
-    Derived in the book chapter "The forward pass and its arithmetic".
+    Derived in :ref:`forward-arithmetic`.
 
     Examples
     --------
@@ -431,14 +325,44 @@ def same_padding(n: int, k: int, stride: int = 1, dilation: int = 1) -> tuple[in
     (1, 2)
     """
     for name, v, low in (("n", n, 1), ("k", k, 1), ("stride", stride, 1), ("dilation", dilation, 1)):
-        if not _is_int(v) or v < low:
+        if not is_int(v) or v < low:
             raise ValueError(f"same_padding: {name} must be a positive int, got {v!r}")
     out = -(-n // stride)
     total = max(stride * (out - 1) + dilation * (k - 1) + 1 - n, 0)
     return total // 2, total - total // 2
 
 
-def input_phases(geom):
+class Phase(NamedTuple):
+    """One stride phase of the input gradient (one phase per spatial dimension combined).
+
+    Attributes
+    ----------
+    taps : tuple of tuple of int
+        Per dimension, the kernel taps that reach this phase, in decreasing order
+        (empty in some dimension when no tap reaches the phase: zero gradient).
+    start, count, tap_step : tuple of int
+        Per dimension, the window arguments (first row, number of output rows, step
+        between taps) into the padded ``dy``, at step 1
+        (:func:`convbp._fastconv.windows`).
+    rows : tuple of slice
+        Per dimension, the rows of ``dx`` that this phase fills.
+    """
+
+    taps: tuple
+    start: tuple
+    count: tuple
+    tap_step: tuple
+    rows: tuple
+
+
+class InputPhases(NamedTuple):
+    """Result of :func:`input_phases`: the padding of ``dy`` and the phases."""
+
+    dy_padding: tuple
+    phases: list
+
+
+def input_phases(geom) -> InputPhases:
     r"""Split the input gradient of a strided convolution into stride-1 correlations.
 
     Along one dimension (stride ``s``, dilation ``d``, kernel ``k``, padding ``p_lo``,
@@ -465,14 +389,18 @@ def input_phases(geom):
 
     Returns
     -------
-    pads : tuple of (int, int)
-        Zero padding ``(L, R)`` of ``dy`` per dimension.
-    phases : list of tuples
-        One entry per combination of per-dimension phases that has input rows:
-        ``(taps, start, count, tap_step, rows)``, where ``taps`` lists the kernel taps
-        per dimension (decreasing), ``start``/``count``/``tap_step`` are the arguments of
-        :func:`convbp._fastconv.windows` into the padded ``dy`` (step 1), and ``rows`` slices ``dx``.
-        A phase without taps has ``taps`` empty in some dimension.
+    InputPhases
+        ``dy_padding``: zero padding ``(L, R)`` of ``dy`` per dimension; ``phases``: one
+        :class:`Phase` per combination of per-dimension phases that has input rows.
+
+    Examples
+    --------
+    >>> g = conv_geometry("conv", (8,), (3,), stride=2)
+    >>> res = input_phases(g)
+    >>> res.dy_padding
+    ((1, 1),)
+    >>> [(p.taps, p.rows) for p in res.phases]
+    [(((2, 0),), (slice(0, 7, 2),)), (((1,),), (slice(1, 8, 2),))]
     """
     per_dim, pads = [], []
     for s, d, k, (lo, _hi), n, out in zip(geom.stride, geom.dilation, geom.kernel_size,
@@ -485,7 +413,7 @@ def input_phases(geom):
             q1 = -((rho - lo - n) // s)                # ceil((p_lo + n - rho) / s)
             if q1 <= q0:
                 continue                               # no input row in this phase
-            taps = [m for m in range(k - 1, -1, -1) if (d * m - rho) % s == 0]
+            taps = tuple(m for m in range(k - 1, -1, -1) if (d * m - rho) % s == 0)
             rows = slice(s * q0 + rho - lo, s * (q1 - 1) + rho - lo + 1, s)
             if taps:
                 start = q0 - (d * taps[0] - rho) // s + lead
@@ -498,5 +426,5 @@ def input_phases(geom):
     phases = []
     for combo in itertools.product(*(dim for dim, _ in per_dim)):
         taps, start, count, rows = zip(*combo)
-        phases.append((taps, start, count, tuple(ts for _, ts in per_dim), rows))
-    return tuple(pads), phases
+        phases.append(Phase(taps, start, count, tuple(ts for _, ts in per_dim), rows))
+    return InputPhases(tuple(pads), phases)

@@ -1,7 +1,6 @@
 r"""Numerical checks of convolution gradients: finite differences and the adjoint identity.
 
-Two independent ways to catch a wrong backward pass (derived in the book chapter
-"The backward pass at stride > 1"):
+Two independent ways to catch a wrong backward pass (derived in :ref:`backward-strided`):
 
 * :func:`check_conv_gradients` compares a backward function with central finite
   differences of the scalar loss ``L = sum(dy * conv(x, w, b))`` for a random
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import reference
-from ._validate import as_array, check_shape
+from ._checks import as_array, check_shape
 from .geometry import conv_geometry
 
 __all__ = ["numerical_gradient", "GradcheckResult", "check_conv_gradients", "adjoint_identity"]
@@ -158,7 +157,7 @@ def check_conv_gradients(x, w, b=None, *, stride=1, padding=0, dilation=1, group
     finite-difference gradients of ``L`` with
     ``backward(dy, x, w, stride=..., padding=..., dilation=..., groups=...)``.
     ``L`` is linear in each operand, so central differences are exact up to rounding.
-    Derived in the book chapter "The backward pass at stride > 1".
+    Derived in :ref:`backward-strided`.
 
     Parameters
     ----------
@@ -233,7 +232,7 @@ def adjoint_identity(x, dy, w, *, stride=1, padding=0, dilation=1, groups=1, con
     The same ``w`` serves both operations: as a convolution kernel it has shape
     ``(C_out, C_in // groups, *kernel)``; as a transposed-convolution kernel (PyTorch's
     layout ``(C_in_t, C_out_t // groups, *kernel)``) it maps ``C_out`` channels back to
-    ``C_in``. Derived in the book chapter "The backward pass at stride > 1".
+    ``C_in``. Derived in :ref:`backward-strided`.
 
     Parameters
     ----------

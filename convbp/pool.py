@@ -1,6 +1,7 @@
 r"""Max and average pooling over 1, 2 or 3 spatial dimensions, with their backward passes.
 
-The book's chapter "Pooling" derives these gradients. Window geometry (output size,
+The book has no pooling chapter yet; the conventions below are PyTorch's. Window
+geometry (output size,
 stride, padding, leftover rows) comes from :func:`convbp.geometry.pool_geometry`:
 pooling windows are convolution windows with dilation 1 and ``stride`` defaulting to
 ``kernel_size``. Every function loops over the window offsets ("taps") only, never over
@@ -28,33 +29,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_batched, check_shape, float_dtype
-from .geometry import ConvGeometry, pool_geometry
+from ._checks import check_pool, check_pool_dy, float_dtype
+from .geometry import ConvGeometry
+from .padding import pad_or_crop
 
 __all__ = ["max_pool", "max_pool_backward", "avg_pool", "avg_pool_backward"]
 
 
 # --------------------------------------------------------------------------- helpers
-
-def _prepare(op: str, x, kernel_size, stride, padding):
-    """Validate ``x`` and the window arguments; return ``x`` and its geometry."""
-    x = check_batched(op, x)
-    return x, pool_geometry(op, x.shape[2:], kernel_size, stride, padding)
-
-
-def _check_dy(op: str, fwd: str, dy, x: np.ndarray, geom: ConvGeometry) -> np.ndarray:
-    expected = x.shape[:2] + geom.out_size
-    return check_shape(op, "dy", dy, expected, f"the output of {fwd} for these arguments")
-
-
-def _padded(x: np.ndarray, geom: ConvGeometry, dtype, fill: float) -> np.ndarray:
-    """``x`` as ``dtype``, padded with ``fill`` (no copy when unpadded and already ``dtype``)."""
-    if all(p == (0, 0) for p in geom.padding):
-        return x.astype(dtype, copy=False)
-    xp = np.full(x.shape[:2] + geom.padded_size, fill, dtype=dtype)
-    xp[(..., *geom.unpadded())] = x
-    return xp
-
 
 def _scatter(g: np.ndarray, geom: ConvGeometry, shape, dtype, select=None) -> np.ndarray:
     """Sum ``g`` (or, for max pooling, ``where(arg == t, g, 0)``) into every window.
@@ -77,7 +59,7 @@ def _max_and_argmax(x: np.ndarray, geom: ConvGeometry):
     taken (even if it is -inf), and later cells replace it on ``>`` or NaN.
     """
     dtype = float_dtype(x)
-    xp = _padded(x, geom, dtype, -np.inf)
+    xp = pad_or_crop(x, geom.padding, value=-np.inf, dtype=dtype)
     padded = any(p != (0, 0) for p in geom.padding)
     real = None
     if padded:  # spatial-only mask of the real cells, broadcast over N and C
@@ -102,8 +84,7 @@ def _max_and_argmax(x: np.ndarray, geom: ConvGeometry):
 def max_pool(x, kernel_size, stride=None, padding=0) -> np.ndarray:
     """Max pooling over the spatial dimensions of ``x`` (1, 2 or 3 of them).
 
-    ``y[n, c, o] = max over the window of o`` of the real (unpadded) cells of ``x``;
-    see the book's chapter "Pooling".
+    ``y[n, c, o] = max over the window of o`` of the real (unpadded) cells of ``x``.
 
     Parameters
     ----------
@@ -135,7 +116,7 @@ def max_pool(x, kernel_size, stride=None, padding=0) -> np.ndarray:
     array([[ 5.,  7.],
            [13., 15.]])
     """
-    x, geom = _prepare("max_pool", x, kernel_size, stride, padding)
+    x, geom = check_pool("max_pool", x, kernel_size, stride, padding)
     return _max_and_argmax(x, geom)[0]
 
 
@@ -146,7 +127,6 @@ def max_pool_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
     to one cell: the first maximal cell of its window in row-major order of the window
     offsets (strict ``>``), or the last NaN if the window holds NaNs, exactly as in
     PyTorch's CPU kernel. Overlapping windows (``stride < kernel_size``) accumulate.
-    See the book's chapter "Pooling".
 
     Parameters
     ----------
@@ -175,8 +155,8 @@ def max_pool_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
     >>> max_pool_backward(np.ones((1, 1, 1)), np.zeros((1, 1, 3)), 3)  # tie: first cell
     array([[[1., 0., 0.]]])
     """
-    x, geom = _prepare("max_pool_backward", x, kernel_size, stride, padding)
-    dy = _check_dy("max_pool_backward", "max_pool", dy, x, geom)
+    x, geom = check_pool("max_pool_backward", x, kernel_size, stride, padding)
+    dy = check_pool_dy("max_pool_backward", "max_pool", dy, x, geom)
     arg = _max_and_argmax(x, geom)[1]
     dtype = float_dtype(x, dy)
     return _scatter(dy.astype(dtype, copy=False), geom, x.shape, dtype, select=arg)
@@ -189,7 +169,7 @@ def avg_pool(x, kernel_size, stride=None, padding=0) -> np.ndarray:
 
     ``y[n, c, o] = sum over the window of o of xp / prod(kernel_size)``, where ``xp`` is
     ``x`` zero-padded: padded cells count in the divisor (PyTorch's default
-    ``count_include_pad=True``). See the book's chapter "Pooling".
+    ``count_include_pad=True``).
 
     Parameters
     ----------
@@ -219,9 +199,9 @@ def avg_pool(x, kernel_size, stride=None, padding=0) -> np.ndarray:
     >>> avg_pool(np.array([[[4.0, 8.0]]]), 2, stride=1, padding=1)  # pads count
     array([[[2., 6., 4.]]])
     """
-    x, geom = _prepare("avg_pool", x, kernel_size, stride, padding)
+    x, geom = check_pool("avg_pool", x, kernel_size, stride, padding)
     dtype = float_dtype(x)
-    xp = _padded(x, geom, dtype, 0.0)
+    xp = pad_or_crop(x, geom.padding, dtype=dtype)
     y = np.zeros(x.shape[:2] + geom.out_size, dtype=dtype)
     for tap in np.ndindex(*geom.kernel_size):
         y += xp[(..., *geom.window(tap))]
@@ -235,7 +215,7 @@ def avg_pool_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
     Every cell of each window receives ``dy / prod(kernel_size)``; overlapping windows
     accumulate, and what lands on padding is discarded. ``avg_pool`` is linear, so this
     is its adjoint: ``<dy, avg_pool(x)> == <avg_pool_backward(dy, x), x>``. Only the
-    shape of ``x`` is used. See the book's chapter "Pooling".
+    shape of ``x`` is used.
 
     Parameters
     ----------
@@ -261,8 +241,8 @@ def avg_pool_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
     >>> avg_pool_backward(np.array([[[1.0, 10.0]]]), np.zeros((1, 1, 3)), 2, stride=1)
     array([[[0.5, 5.5, 5. ]]])
     """
-    x, geom = _prepare("avg_pool_backward", x, kernel_size, stride, padding)
-    dy = _check_dy("avg_pool_backward", "avg_pool", dy, x, geom)
+    x, geom = check_pool("avg_pool_backward", x, kernel_size, stride, padding)
+    dy = check_pool_dy("avg_pool_backward", "avg_pool", dy, x, geom)
     dtype = float_dtype(x, dy)
     g = dy.astype(dtype) / dtype.type(np.prod(geom.kernel_size))
     return _scatter(g, geom, x.shape, dtype)

@@ -1,8 +1,8 @@
 r"""The textbook recipe, executable: both gradients of a convolution *as convolutions*.
 
 This is the readable path. It computes nothing but forward convolutions
-(:func:`convbp.conv`) of transformed operands, exactly as the book's chapter
-"The backward pass at stride > 1" states the rule (one spatial dimension; see
+(:func:`convbp.conv`) of transformed operands, exactly as :ref:`backward-strided`
+states the rule (one spatial dimension; see
 :mod:`convbp.geometry` for every size)::
 
     dx = conv(pad(dilate(dy, s), (d(k-1) - p_lo, d(k-1) - p_hi + r)),
@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._types import Gradients
-from ._validate import as_array, float_dtype
-from .convolution import conv, prepare_backward
-from .geometry import as_tuple
+from ._checks import as_array, as_tuple, check_backward, float_dtype
+from .convolution import conv
+from .padding import pad_or_crop
 
 __all__ = ["dilate", "flip", "conv_backward_as_convolutions"]
 
@@ -95,14 +95,6 @@ def flip(w):
     return np.flip(w, axis=tuple(range(2, w.ndim))).copy()
 
 
-def _pad_or_crop(a: np.ndarray, pads) -> np.ndarray:
-    """Zero-pad the spatial axes by the positive entries of ``pads``, then crop the negative ones."""
-    grow = [(0, 0), (0, 0)] + [(max(lo, 0), max(hi, 0)) for lo, hi in pads]
-    a = np.pad(a, grow)
-    cut = tuple(slice(max(-lo, 0), a.shape[2 + i] - max(-hi, 0)) for i, (lo, hi) in enumerate(pads))
-    return a[(slice(None), slice(None), *cut)]
-
-
 def conv_backward_as_convolutions(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     r"""Gradients of :func:`convbp.conv` computed only by forward convolutions (the recipe).
 
@@ -115,8 +107,7 @@ def conv_backward_as_convolutions(dy, x, w, *, stride=1, padding=0, dilation=1, 
       the sum over the batch becomes the sum over "input channels".
     * ``db``: the sum of ``dy`` over batch and positions.
 
-    Same signature and result as :func:`convbp.conv_backward`; derived in the book chapter
-    "The backward pass at stride > 1".
+    Same signature and result as :func:`convbp.conv_backward`; derived in :ref:`backward-strided`.
 
     Parameters
     ----------
@@ -144,7 +135,7 @@ def conv_backward_as_convolutions(dy, x, w, *, stride=1, padding=0, dilation=1, 
     True
     """
     op = "conv_backward_as_convolutions"
-    x, w, dy, geom, groups = prepare_backward(op, dy, x, w, stride, padding, dilation, groups)
+    x, w, dy, geom, groups = check_backward(op, dy, x, w, stride, padding, dilation, groups)
     dtype = float_dtype(x, w, dy)
     out_dtypes = float_dtype(x), float_dtype(w), float_dtype(dy)
     x, w, dy = (a.astype(dtype, copy=False) for a in (x, w, dy))
@@ -157,12 +148,12 @@ def conv_backward_as_convolutions(dy, x, w, *, stride=1, padding=0, dilation=1, 
     # dx: channel-transposed, flipped kernel (C_in, C_out // G, *k), stride 1, dilation d.
     w_t = (w.reshape(groups, c_out // groups, cg_in, *kernel)
             .swapaxes(1, 2).reshape(c_in, c_out // groups, *kernel))
-    dx = conv(_pad_or_crop(dy_dilated, geom.dx_padding), flip(w_t),
+    dx = conv(pad_or_crop(dy_dilated, geom.dx_padding), flip(w_t),
               stride=1, dilation=geom.dilation, groups=groups)
 
     # dw: batch becomes the summed "channel" axis. Input (C_in/G, G*N, ...) whose channel
     # g*N + n holds x[n, g*C_in/G + c']; kernel (C_out, N, ...) = dilated dy with axes swapped.
-    x_p = _pad_or_crop(x, [(lo, hi - r) for (lo, hi), r in zip(geom.padding, geom.remainder)])
+    x_p = pad_or_crop(x, geom.dw_padding)
     padded = x_p.shape[2:]
     x_t = (x_p.reshape(n, groups, cg_in, *padded).transpose(2, 1, 0, *range(3, 3 + len(padded)))
               .reshape(cg_in, groups * n, *padded))

@@ -1,7 +1,7 @@
 r"""Plain-loop reference implementations: the index equations, executed literally.
 
 Every function here is a direct transcription of the index form in
-:mod:`convbp.geometry` (derived in the book chapter "The backward pass at stride > 1"):
+:mod:`convbp.geometry` (derived in :ref:`backward-strided`):
 explicit Python loops over batch, channels, output positions and kernel taps, with
 scalar float64 arithmetic. They are slow on purpose and share no code with the fast
 implementations, so they can serve as ground truth in the tests. Arguments are
@@ -23,8 +23,9 @@ import math
 import numpy as np
 
 from ._types import Gradients
-from ._validate import check_batched, check_bias, check_conv_operands, check_shape, float_dtype
-from .geometry import ConvGeometry, conv_geometry, conv_transpose_geometry, pool_geometry
+from ._checks import (check_backward, check_bias, check_conv_operands, check_pool, check_pool_dy,
+                      float_dtype)
+from .geometry import ConvGeometry, conv_geometry, conv_transpose_geometry
 
 __all__ = [
     "conv",
@@ -59,8 +60,7 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
 
     with reads in the padding equal to zero. Output channel ``c`` belongs to group
     ``g = c // (C_out // groups)`` and reads input channels
-    ``g*(C_in // groups)`` to ``(g+1)*(C_in // groups) - 1``. Derived in the book
-    chapter "The forward pass and its arithmetic".
+    ``g*(C_in // groups)`` to ``(g+1)*(C_in // groups) - 1``. Derived in :ref:`forward-arithmetic`.
 
     Parameters
     ----------
@@ -115,8 +115,7 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     Each product ``w[c, c'_l, m] * x[n, c', a]`` with ``a = s*o + d*m - p_lo`` in range
     contributes ``dy[n, c, o] * w[c, c'_l, m]`` to ``dx[n, c', a]`` and
     ``dy[n, c, o] * x[n, c', a]`` to ``dw[c, c'_l, m]``; ``db[c]`` is ``dy[:, c]`` summed.
-    Input rows that no window reads keep a zero gradient. Derived in the book chapter
-    "The backward pass at stride > 1".
+    Input rows that no window reads keep a zero gradient. Derived in :ref:`backward-strided`.
 
     Parameters
     ----------
@@ -145,11 +144,8 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     array([[[ 3., -3.,  5., -5.,  0.]]])
     """
     op = "reference.conv_backward"
-    x, w, groups = check_conv_operands(op, x, w, groups)
-    geom = conv_geometry(op, x.shape[2:], w.shape[2:], stride, padding, dilation)
+    x, w, dy, geom, groups = check_backward(op, dy, x, w, stride, padding, dilation, groups)
     N, C_out, C_in_g = x.shape[0], w.shape[0], w.shape[1]
-    dy = check_shape(op, "dy", dy, (N, C_out, *geom.out_size),
-                     "the output of conv for these arguments")
     x64, w64, dy64 = x.astype(np.float64), w.astype(np.float64), dy.astype(np.float64)
     C_out_g = C_out // groups
 
@@ -179,8 +175,7 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilat
 
     Every input entry scatters a scaled copy of the kernel into the output:
     ``out[n, c, s*i + d*m - p_lo] += x[n, c', i] * w[c', c_l, m]`` (entries that land
-    in the cropped padding are dropped), then the bias is added. Derived in the book
-    chapter "Padding, dilation and the general rule".
+    in the cropped padding are dropped), then the bias is added. Derived in :ref:`general-rule`.
 
     Parameters
     ----------
@@ -235,11 +230,6 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilat
 # --------------------------------------------------------------------------- pooling
 
 
-def _pool_dy(op: str, dy, x: np.ndarray, geom: ConvGeometry):
-    return check_shape(op, "dy", dy, (*x.shape[:2], *geom.out_size),
-                       "the output of the pooling for these arguments")
-
-
 def _window_argmax(x64: np.ndarray, n: int, c: int, o: tuple, geom: ConvGeometry):
     """Input position of the largest entry of window ``o`` (row-major scan).
 
@@ -261,7 +251,7 @@ def _window_argmax(x64: np.ndarray, n: int, c: int, o: tuple, geom: ConvGeometry
 def max_pool(x, kernel_size, stride=None, padding=0):
     r"""Max pooling by explicit loops: ``y[n, c, o] = max_m x[n, c, s*o + m - p_lo]``.
 
-    Padded cells are never selected. Derived in the book chapter "Pooling".
+    Padded cells are never selected.
 
     Parameters
     ----------
@@ -285,8 +275,7 @@ def max_pool(x, kernel_size, stride=None, padding=0):
     array([[[5., 2.]]])
     """
     op = "reference.max_pool"
-    x = check_batched(op, x)
-    geom = pool_geometry(op, x.shape[2:], kernel_size, stride, padding)
+    x, geom = check_pool(op, x, kernel_size, stride, padding)
     x64 = x.astype(np.float64)
     y = np.zeros((*x.shape[:2], *geom.out_size))
     for n in range(x.shape[0]):
@@ -301,7 +290,7 @@ def max_pool_backward(dy, x, kernel_size, stride=None, padding=0):
 
     The maximum is the *first* largest entry in row-major order over the window (ties
     go to the first, as in PyTorch's CPU kernels); overlapping windows accumulate.
-    Derived in the book chapter "Pooling".
+   
 
     Parameters
     ----------
@@ -324,9 +313,8 @@ def max_pool_backward(dy, x, kernel_size, stride=None, padding=0):
     array([[[1., 2., 0., 4.]]])
     """
     op = "reference.max_pool_backward"
-    x = check_batched(op, x)
-    geom = pool_geometry(op, x.shape[2:], kernel_size, stride, padding)
-    dy = _pool_dy(op, dy, x, geom)
+    x, geom = check_pool(op, x, kernel_size, stride, padding)
+    dy = check_pool_dy(op, op.removesuffix("_backward"), dy, x, geom)
     x64, dy64 = x.astype(np.float64), dy.astype(np.float64)
     dx = np.zeros(x.shape)
     for n in range(x.shape[0]):
@@ -341,7 +329,7 @@ def avg_pool(x, kernel_size, stride=None, padding=0):
 
     ``y[n, c, o] = (1 / prod(k)) * sum_m x[n, c, s*o + m - p_lo]``: the divisor is the
     full window size even where the window overlaps the padding (PyTorch's default
-    ``count_include_pad=True``). Derived in the book chapter "Pooling".
+    ``count_include_pad=True``).
 
     Parameters
     ----------
@@ -361,8 +349,7 @@ def avg_pool(x, kernel_size, stride=None, padding=0):
     array([[[3., 6., 5.]]])
     """
     op = "reference.avg_pool"
-    x = check_batched(op, x)
-    geom = pool_geometry(op, x.shape[2:], kernel_size, stride, padding)
+    x, geom = check_pool(op, x, kernel_size, stride, padding)
     x64 = x.astype(np.float64)
     size = math.prod(geom.kernel_size)
     y = np.zeros((*x.shape[:2], *geom.out_size))
@@ -381,8 +368,7 @@ def avg_pool(x, kernel_size, stride=None, padding=0):
 def avg_pool_backward(dy, x, kernel_size, stride=None, padding=0):
     r"""Gradient of :func:`avg_pool`: ``dy / prod(k)`` spread over every real cell of a window.
 
-    Overlapping windows accumulate; the share that lands on padding is dropped. Derived
-    in the book chapter "Pooling".
+    Overlapping windows accumulate; the share that lands on padding is dropped.
 
     Parameters
     ----------
@@ -403,9 +389,8 @@ def avg_pool_backward(dy, x, kernel_size, stride=None, padding=0):
     array([[[1.5, 1.5, 3. , 3. ]]])
     """
     op = "reference.avg_pool_backward"
-    x = check_batched(op, x)
-    geom = pool_geometry(op, x.shape[2:], kernel_size, stride, padding)
-    dy = _pool_dy(op, dy, x, geom)
+    x, geom = check_pool(op, x, kernel_size, stride, padding)
+    dy = check_pool_dy(op, op.removesuffix("_backward"), dy, x, geom)
     dy64 = dy.astype(np.float64)
     size = math.prod(geom.kernel_size)
     dx = np.zeros(x.shape)

@@ -76,8 +76,7 @@ def _check_all(case, dtype=np.float64):
         np.testing.assert_allclose(got, want, err_msg=name, **tol)
         np.testing.assert_allclose(alt, want, err_msg=f"recipe {name}", **tol)
     # leftover rows that are real input: exactly zero
-    for axis, (r, (_lo, hi), size) in enumerate(zip(g.remainder, g.padding, x.shape[2:])):
-        unread = max(0, r - hi)
+    for axis, (unread, size) in enumerate(zip(g.unread_tail, x.shape[2:])):
         if unread:
             assert np.all(np.take(fast.dx, range(size - unread, size), axis=2 + axis) == 0)
     tkw = dict(stride=kw["stride"], padding=kw["padding"], dilation=kw["dilation"],
@@ -217,12 +216,12 @@ def test_windows_refuses_to_read_outside():
 def test_stride_phases_are_the_index_form(s, d, k, pad, n):
     """Each phase lists exactly the (q, m) pairs with s*o + d*m = a, o in range."""
     geom = conv_geometry("conv", (n,), (k,), s, (pad,), d)
-    (lead, tail), = input_phases(geom)[0]
+    (lead, tail), = input_phases(geom).dy_padding
     out = geom.out_size[0]
     got = {}
     covered = []
-    for taps, start, count, tap_step, rows in input_phases(geom)[1]:
-        (t,), (st,), (c,), (ts,), (r,) = taps, start, count, tap_step, rows
+    for p in input_phases(geom).phases:
+        (t,), (st,), (c,), (ts,), (r,) = p.taps, p.start, p.count, p.tap_step, p.rows
         idx = list(range(*r.indices(n)))
         assert len(idx) == c
         covered += idx

@@ -14,6 +14,8 @@ from convbp.gradcheck import (
     numerical_gradient,
 )
 
+from cases import HARD, SMALL
+
 
 def _operands(seed, spatial, kernel, c_in=2, c_out=2, groups=1, n=1, bias=True):
     rng = np.random.default_rng(seed)
@@ -23,23 +25,16 @@ def _operands(seed, spatial, kernel, c_in=2, c_out=2, groups=1, n=1, bias=True):
     return x, w, b
 
 
-# (spatial, kernel, stride, padding, dilation, groups); every case is tiny on purpose.
-GRID = [
-    ((7,), (3,), 1, 0, 1, 1),
-    ((8,), (3,), 2, 1, 1, 1),                       # remainder 1: a leftover row
-    ((10,), (2,), 3, ((0, 1),), 2, 1),              # stride 3, dilation 2, asymmetric
-    ((9,), (3,), 2, ((2, 0),), 2, 2),               # groups 2
-    ((5, 6), (2, 3), (2, 3), ((0, 1), (2, 0)), 1, 1),
-    ((6, 5), (3, 2), 2, 1, (2, 1), 2),              # leftover rows, groups 2, dilation
-    ((5, 5), (2, 2), (3, 1), 0, (1, 2), 1),
-]
+# The reference loops are slow: a third of the tiny 1-D shared cases, and the small
+# named hard cases (2-D and 3-D ones among them).
+_TINY = [c for c in SMALL if np.prod(c.x_shape) * np.prod(c.w_shape[2:]) <= 300]
+GRID = _TINY[::3] + [c for c in HARD if c in SMALL and c not in _TINY[::3]]
 
 
-@pytest.mark.parametrize("spatial, kernel, stride, padding, dilation, groups", GRID)
-def test_reference_backward_passes(spatial, kernel, stride, padding, dilation, groups):
-    x, w, b = _operands(1, spatial, kernel, groups=groups)
-    result = check_conv_gradients(x, w, b, stride=stride, padding=padding, dilation=dilation,
-                                  groups=groups)
+@pytest.mark.parametrize("c", GRID, ids=str)
+def test_reference_backward_passes(c):
+    _, x, w, b, _ = c.data(seed=1)
+    result = check_conv_gradients(x, w, b, **c.kw)
     result.assert_ok()
     assert result.ok and result.failed == ()
     assert max(result.dx_abs, result.dw_abs, result.db_abs) < 1e-7
@@ -156,20 +151,10 @@ def test_invalid_arguments_raise():
 # ----------------------------------------------------------------- adjoint identity
 
 
-ADJOINT_GRID = GRID + [
-    ((4, 3, 5), (2, 2, 3), (2, 1, 2), ((1, 0), 0, (0, 2)), (1, 2, 1), 1),
-    ((9,), (2,), 4, 0, 3, 2),                        # stride 4: remainder 3
-]
-
-
-@pytest.mark.parametrize("spatial, kernel, stride, padding, dilation, groups", ADJOINT_GRID)
-def test_adjoint_identity_holds_for_the_reference(spatial, kernel, stride, padding, dilation,
-                                                  groups):
-    x, w, _ = _operands(8, spatial, kernel, c_in=2, c_out=4, groups=groups, n=2, bias=False)
-    geom = conv_geometry("test", spatial, kernel, stride, padding, dilation)
-    dy = np.random.default_rng(9).standard_normal((2, 4, *geom.out_size))
-    lhs, rhs = adjoint_identity(x, dy, w, stride=stride, padding=padding, dilation=dilation,
-                                groups=groups)
+@pytest.mark.parametrize("c", GRID, ids=str)
+def test_adjoint_identity_holds_for_the_reference(c):
+    _, x, w, _, dy = c.data(seed=8)
+    lhs, rhs = adjoint_identity(x, dy, w, **c.kw)
     assert isinstance(lhs, float) and isinstance(rhs, float)
     assert abs(lhs) > 1e-3  # a non-trivial pairing
     assert lhs == pytest.approx(rhs, rel=1e-12, abs=1e-12)

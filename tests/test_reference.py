@@ -388,7 +388,7 @@ def test_reference_is_independent_of_the_fast_implementation():
         elif isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
     assert imported <= {"__future__", "math", "itertools", "numpy",
-                        "._types", "._validate", ".geometry"}, imported
+                        "._types", "._checks", ".geometry"}, imported
 
 
 def test_max_pool_nan_goes_to_the_last_nan_like_the_fast_path():

@@ -14,7 +14,8 @@ import numpy as np
 
 from ..convolution import conv, conv_backward, conv_transpose
 from ..geometry import conv_geometry, conv_transpose_geometry
-from ..recipe import _pad_or_crop, dilate, flip
+from ..padding import pad_or_crop
+from ..recipe import dilate, flip
 from . import _engine as E
 
 __all__ = ["check_conv_forward", "check_conv_backward", "check_conv_transpose"]
@@ -89,15 +90,14 @@ def _w_channels_swapped(w, groups):
 def _recipe_dx(dy, w, geom, groups, *, dilate_dy=True, pads=None):
     """dx by the recipe (dilate, pad, correlate with the flipped kernel), one step changed."""
     d = dilate(dy, geom.stride) if dilate_dy else dy
-    return conv(_pad_or_crop(d, pads or geom.dx_padding), flip(_w_channels_swapped(w, groups)),
+    return conv(pad_or_crop(d, pads or geom.dx_padding), flip(_w_channels_swapped(w, groups)),
                 dilation=geom.dilation, groups=groups)
 
 
 def _recipe_dw(dy, x, geom, groups, *, dilate_dy=True, crop=True):
     """dw by the recipe (padded x correlated with the dilated delta), one step changed."""
     n, c_in = x.shape[:2]
-    cut = geom.remainder if crop else (0,) * geom.ndim
-    xp = _pad_or_crop(x, [(lo, hi - r) for (lo, hi), r in zip(geom.padding, cut)])
+    xp = pad_or_crop(x, geom.dw_padding if crop else geom.padding)
     sp = xp.shape[2:]
     x_t = (xp.reshape(n, groups, c_in // groups, *sp).transpose(2, 1, 0, 3, 4)
            .reshape(c_in // groups, groups * n, *sp))

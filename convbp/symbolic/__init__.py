@@ -6,7 +6,7 @@
   padding and dilation, step by step down to "dilate, pad, flip", and
   :func:`check_closed_form` checks every step against :func:`derive`.
 
-Used in the book chapter "The backward pass at stride > 1".
+Used in :ref:`backward-strided`.
 """
 
 from . import closed_form

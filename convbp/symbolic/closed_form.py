@@ -7,7 +7,7 @@ every dimension behaves the same way, independently) and takes the gradient of
 .. math:: L = \sum_{o=0}^{O-1} \delta_o \sum_{m=0}^{k-1} w_m\, x_{s o + d m - p_{lo}}
           \qquad (x_i = 0 \text{ outside } 0 \le i < n)
 
-to the dilate-pad-flip statement of the book chapter "The backward pass at stride > 1":
+to the dilate-pad-flip statement of :ref:`backward-strided`:
 
 .. math::
     \frac{\partial L}{\partial x_a}
@@ -216,7 +216,7 @@ def dx_steps(ndim: int = 1) -> list[Step]:
     >>> dx_steps()[-1].eq.rhs
     Sum(deltatilde^pad[a + d*m']*wtilde[m'], (m', 0, k - 1))
 
-    Used in the book chapter "The backward pass at stride > 1".
+    Used in :ref:`general-rule`.
     """
     N = notation(ndim)
     lhs = _partial(N, N.x, N.a)
@@ -295,7 +295,7 @@ def dw_steps(ndim: int = 1) -> list[Step]:
     >>> dw_steps()[-1].eq.rhs
     Sum(deltatilde[t]*x^pad[d*m + t], (t, 0, s*(O - 1)))
 
-    Used in the book chapter "The backward pass at stride > 1".
+    Used in :ref:`general-rule`.
     """
     N = notation(ndim)
     lhs = _partial(N, N.w, N.m)
@@ -359,7 +359,7 @@ def leftover_rows() -> Leftover:
     >>> leftover_rows().last_row
     Eq(a_last, n + p_hi - r - 1)
 
-    Used in the book chapter "The backward pass at stride > 1".
+    Used in :ref:`general-rule`.
     """
     N = notation(1)
     s, d, p_lo, p_hi, n, k, O, r = (v[0] for v in (N.s, N.d, N.p_lo, N.p_hi, N.n, N.k, N.O, N.r))
@@ -389,7 +389,7 @@ def chain(steps: list[Step]) -> str:
     >>> print(chain(dx_steps()).splitlines()[-2])
      &= \sum_{m'=0}^{k - 1} {\tilde{\delta}^{pad}}_{a + d m'} {\tilde{w}}_{m'} && \text{flip}
 
-    Used in the book chapter "The backward pass at stride > 1".
+    Used in :ref:`general-rule`.
     """
     rows = []
     for i, step in enumerate(steps):

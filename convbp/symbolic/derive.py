@@ -24,7 +24,7 @@ for any symbol ``v``; every other term has derivative zero. An index
 every term, and SymPy differentiates only those terms. That is about ten times faster
 than differentiating the whole of ``L`` once per symbol, and gives the same expressions.
 
-Used in the book chapter "The backward pass at stride > 1".
+Used in :ref:`backward-strided`.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from typing import NamedTuple
 import numpy as np
 import sympy
 
-from .._validate import as_array, check_groups
-from ..geometry import ConvGeometry, as_tuple, conv_geometry
+from .._checks import as_array, as_tuple, check_groups
+from ..geometry import ConvGeometry, conv_geometry
 from . import render
 
 __all__ = ["derive", "Derivation", "Evaluation"]
@@ -122,7 +122,7 @@ class Derivation:
     >>> d.contributions(1, 1)
     [((0, 0), (1, 1))]
 
-    Used in the book chapter "The backward pass at stride > 1".
+    Used in :ref:`backward-strided`.
     """
 
     def __init__(self, geometry: ConvGeometry, in_channels: int, out_channels: int,
@@ -475,7 +475,7 @@ def derive(input_size, kernel_size, *, stride=1, padding=0, dilation=1, in_chann
     >>> derive((4, 4), (3, 3), in_channels=4, out_channels=2, groups=2).w.shape
     (2, 2, 3, 3)
 
-    Used in the book chapter "The backward pass at stride > 1".
+    Used in :ref:`backward-strided`.
     """
     if isinstance(input_size, numbers.Integral) and not isinstance(input_size, bool):
         input_size = (input_size,)

@@ -7,7 +7,7 @@ fixed, meaningful order (by the index of the gradient entry they carry, see
 :class:`convbp.symbolic.Derivation`) rather than SymPy's internal order, so that the
 book can show :math:`\delta_{0,0} w_{2,2} + \delta_{0,1} w_{2,0} + \dots` row by row.
 
-Used in the book chapter "The backward pass at stride > 1".
+Used in :ref:`backward-strided`.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ without checking that the solution is an integer (see
 into ``delta`` or ``w`` is reported as a failure, not silently read as zero; only ``x``
 is zero outside ``0 <= i < n`` (that is the zero padding of the forward pass).
 
-Used in the book chapter "The backward pass at stride > 1".
+Used in :ref:`general-rule`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ import sympy
 from sympy import Indexed
 
 from . import closed_form as cf
+from ..geometry import conv_output_size
+from ..padding import pad_or_crop
 from .derive import Derivation, derive
 
 __all__ = ["expand_at", "check_steps", "check_closed_form"]
@@ -244,7 +246,7 @@ def expand_at(expr, derivation: Derivation, at: dict | None = None) -> sympy.Exp
     >>> expand_at(cf.dx_steps()[-1].eq.rhs, d, {N.a[0]: 2})
     \delta_{0}*w_{2} + \delta_{1}*w_{0}
 
-    Used in the book chapter "The backward pass at stride > 1".
+    Used in :ref:`general-rule`.
     """
     _check(derivation)
     N = cf.notation(derivation.geometry.ndim)
@@ -333,7 +335,7 @@ def _check_leftover(d: Derivation) -> dict[str, list]:
     if pads != g.dx_padding[0]:
         failures["padding"].append((None, f"(P_lo, P_hi) = {pads}, geometry says "
                                           f"{g.dx_padding[0]}"))
-    length = g.stride[0] * (g.out_size[0] - 1) + 1 + sum(pads)
+    length = g.dilated_out_size[0] + sum(pads)
     if ex.ev(lo.padded_length.rhs, {}) != length:
         failures["padding"].append((None, f"padded length {length} != "
                                           f"{ex.ev(lo.padded_length.rhs, {})}"))
@@ -347,12 +349,10 @@ def _check_recipe(d: Derivation) -> list:
     dil = np.full(g.dilated_out_size, sympy.S.Zero, dtype=object)
     dil[tuple(slice(None, None, s) for s in g.stride)] = d.delta
     pads = [(ex.ev(P_lo, {}), ex.ev(P_hi, {})) for P_lo, P_hi in zip(N.P_lo, N.P_hi)]
-    padded = np.pad(dil, [(max(lo, 0), max(hi, 0)) for lo, hi in pads],
-                    constant_values=sympy.S.Zero)
-    padded = padded[tuple(slice(max(-lo, 0), padded.shape[i] - max(-hi, 0))
-                          for i, (lo, hi) in enumerate(pads))]
+    padded = pad_or_crop(dil, pads, value=sympy.S.Zero)
     w_flip = d.w[(slice(None, None, -1),) * g.ndim]
-    out_shape = tuple(P - dd * (k - 1) for P, dd, k in zip(padded.shape, g.dilation, g.kernel_size))
+    out_shape = tuple(conv_output_size(P, k, dilation=dd)          # stride 1, no padding
+                      for P, dd, k in zip(padded.shape, g.dilation, g.kernel_size))
     if out_shape != g.in_size:
         return [(None, f"the correlation has shape {out_shape}, x has {g.in_size}")]
     failures = []
@@ -387,7 +387,7 @@ def check_closed_form(input_size, kernel_size, *, stride=1, padding=0,
     >>> sorted(report)[:3], any(report.values())
     (['dw: chain rule', 'dw: dilate', 'dw: pad'], False)
 
-    Used in the book chapter "The backward pass at stride > 1".
+    Used in :ref:`general-rule`.
     """
     d = derive(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
     nd = d.geometry.ndim

@@ -1,6 +1,6 @@
 r"""Pictures of channel connections: which input channel feeds which output channel.
 
-Used in the book chapter "Channels, batches, bias and groups". With ``groups`` = G,
+Used in :ref:`channels-groups`. With ``groups`` = G,
 output channel ``c`` belongs to group ``g = c // (C_out/G)`` and reads the input
 channels ``g*C_in/G + j`` for ``j = 0, ..., C_in/G - 1`` through the kernel slice
 ``w[c, j]`` (shape ``(*kernel)``). Drawn as a graph, every such pair is one line; as a

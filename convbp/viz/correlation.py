@@ -1,6 +1,6 @@
 r"""Pictures of correlation versus convolution: which kernel tap multiplies which input.
 
-Used in the book chapter "Correlation and convolution". One spatial dimension, input
+Used in :ref:`correlation-convolution`. One spatial dimension, input
 length ``n``, kernel length ``k``::
 
     correlation   (x corr w)[i] = sum_m  w[m] * x[i + m]
@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..geometry import as_tuple, conv_geometry
+from .._checks import as_tuple
+from ..geometry import conv_geometry
 from ..recipe import flip
 from .grid import COLORS, draw_grid, finish_axes, subscript
 from .windows import window_cells

@@ -1,7 +1,7 @@
 r"""Pictures of the dilate-pad-flip recipe for the input gradient.
 
-Used in the book chapters "The backward pass at stride 1" and "The backward pass at
-stride > 1". The pictures are built from the package's own recipe: integer labels are
+Used in :ref:`backward-stride1` and :ref:`backward-strided`. The pictures are built
+from the package's own recipe: integer labels are
 pushed through :func:`convbp.dilate`, the padding of
 :attr:`ConvGeometry.dx_padding` and :func:`convbp.flip`, so each cell shows exactly
 which :math:`\delta` entry or kernel tap the code puts there.
@@ -13,7 +13,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..geometry import conv_geometry
-from ..recipe import _pad_or_crop, dilate, flip
+from ..padding import pad_or_crop
+from ..recipe import dilate, flip
 from .gif import frames_to_gif
 from .grid import COLORS, draw_grid, finish_axes, subscript
 
@@ -43,8 +44,8 @@ class RecipeLayout:
         out, kernel = geom.out_size, geom.kernel_size
         ids = np.arange(1, int(np.prod(out)) + 1, dtype=float).reshape(1, 1, *out)
         dil = dilate(ids, geom.stride)
-        in_range = _pad_or_crop(np.ones_like(dil), geom.dx_padding)[0, 0]
-        padded_ids = _pad_or_crop(dil, geom.dx_padding)[0, 0]
+        in_range = pad_or_crop(np.ones_like(dil), geom.dx_padding)[0, 0]
+        padded_ids = pad_or_crop(dil, geom.dx_padding)[0, 0]
         delta_index = list(np.ndindex(*out))
         self.delta_index = np.empty(out, dtype=object)
         for t in delta_index:
@@ -151,8 +152,7 @@ def _dx_colors(lay):
     g = lay.geom
     colors = np.full(g.in_size, COLORS["output"], dtype=object)
     hatches = np.full(g.in_size, "", dtype=object)
-    for axis, (n, (lo, hi), r) in enumerate(zip(g.in_size, g.padding, g.remainder)):
-        unread = max(0, r - hi)
+    for axis, (n, unread) in enumerate(zip(g.in_size, g.unread_tail)):
         if unread:
             idx = [slice(None)] * g.ndim
             idx[axis] = slice(n - unread, n)

@@ -1,6 +1,6 @@
 r"""Pictures of the transposed convolution: every input entry scatters a kernel copy.
 
-Used in the book chapter "Padding, dilation and the general rule". A transposed
+Used in :ref:`general-rule`. A transposed
 convolution (:func:`convbp.conv_transpose`) with stride ``s``, padding ``(p_lo, p_hi)``
 and dilation ``d`` sends input entry ``i`` to the output positions
 

@@ -1,7 +1,7 @@
 r"""Pictures of the weight gradient: which input cells each kernel tap meets.
 
-Used in the book chapters "The backward pass at stride 1" and "The backward pass at
-stride > 1". One spatial dimension, kernel tap ``m``::
+Used in :ref:`backward-stride1` and :ref:`backward-strided`. One spatial dimension,
+kernel tap ``m``::
 
     dL/dw[m] = sum_o  delta[o] * x_pad[s*o + d*m]
 

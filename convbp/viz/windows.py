@@ -1,6 +1,6 @@
 """Pictures of the forward pass: which padded input cells each output reads.
 
-Used in the book chapter "The forward pass and its arithmetic". Every size comes from
+Used in :ref:`forward-arithmetic`. Every size comes from
 :func:`convbp.geometry.conv_geometry`; the cells of each window are read off
 :meth:`ConvGeometry.window`, the same slices the fast code uses.
 """

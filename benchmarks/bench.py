@@ -2,9 +2,9 @@ r"""Benchmark of the fast convolution against the loop reference and PyTorch's C
 
 Run from the repository root::
 
-    python -m convbp.bench                 # the full suite, NumPy and (if importable) PyTorch
-    python -m convbp.bench --quick         # two tiny layers, a few seconds
-    python -m convbp.bench --markdown      # the table as Markdown (benchmarks/README.md)
+    python benchmarks/bench.py                 # the full suite, NumPy and (if importable) PyTorch
+    python benchmarks/bench.py --quick         # two tiny layers, a few seconds
+    python benchmarks/bench.py --markdown      # the table as Markdown (benchmarks/README.md)
 
 For every layer of :data:`SUITE` (float32) it reports the median wall time of
 :func:`convbp.conv` (with bias) and :func:`convbp.conv_backward` (``dx``, ``dw``, ``db``),
@@ -73,7 +73,7 @@ class Layer:
                     groups=self.groups)
 
     def geometry(self):
-        from .geometry import conv_geometry
+        from convbp.geometry import conv_geometry
         return conv_geometry("bench", self.size, self.kernel, self.stride, self.padding,
                              self.dilation)
 
@@ -206,7 +206,7 @@ def shrink(layer: Layer) -> Layer:
     per spatial dimension; kernel, stride, padding, dilation and the number of leftover
     rows stay the same (the input size comes from the transposed geometry).
     """
-    from .geometry import conv_transpose_geometry
+    from convbp.geometry import conv_transpose_geometry
     geom = layer.geometry()
     groups = min(layer.groups, 2)
     out = tuple(min(o, 6) for o in geom.out_size)
@@ -220,7 +220,7 @@ def shrink(layer: Layer) -> Layer:
 
 def reference_speedup(layer: Layer, forward_s: float, backward_s: float) -> tuple[float, float]:
     """How many times faster than :mod:`convbp.reference` (timed on :func:`shrink`, scaled)."""
-    from . import reference
+    from convbp import reference
     small = shrink(layer)
     x, w, b, dy = _data(small)
     scale = layer.flops / small.flops
@@ -254,9 +254,9 @@ def _spawn(library: str, args, extras: bool = False) -> dict:
     threads = str(args.threads)
     env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads,
                MKL_NUM_THREADS=threads)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))    # the repository
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    cmd = [sys.executable, "-m", "convbp.bench", "--worker", library, "--reps", str(args.reps),
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", library, "--reps", str(args.reps),
            "--threads", threads] + (["--quick"] if args.quick else []) \
         + (["--extras"] if extras else [])
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
@@ -378,7 +378,7 @@ def _machine() -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m convbp.bench", description=__doc__.split(
+    parser = argparse.ArgumentParser(prog="python benchmarks/bench.py", description=__doc__.split(
         "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="two tiny layers (seconds)")
     parser.add_argument("--reps", type=int, default=5, help="timed calls per process (5)")
@@ -396,7 +396,7 @@ def main(argv=None) -> int:
         return 0
     result = run(quick=args.quick, reps=args.reps, rounds=args.rounds, threads=args.threads,
                  torch=False if args.no_torch else None)
-    print(f"# convbp.bench: {_machine()}; {args.threads} threads; median of "
+    print(f"# benchmarks/bench.py: {_machine()}; {args.threads} threads; median of "
           f"{args.rounds} x {args.reps} runs; float32")
     print("# x ref: the loop reference timed once on a shrunken copy (batch 1, <= 2 groups of"
           " <= 4 channels, <= 6 outputs per dimension), scaled up by FLOPs")
