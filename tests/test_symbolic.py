@@ -247,7 +247,7 @@ def test_evaluate_and_contributions_reject_bad_arguments():
     x, w, dy = np.zeros((5, 5)), np.zeros((3, 3)), np.zeros((2, 2))
     with pytest.raises(ValueError, match="evaluate: x must have shape"):
         d.evaluate(np.zeros((4, 5)), w, dy)
-    with pytest.raises(ValueError, match="evaluate: delta must have shape"):
+    with pytest.raises(ValueError, match="evaluate: dy must have shape"):
         d.evaluate(x, w, np.zeros((1, 1, 2, 2)))
     with pytest.raises(ValueError, match="evaluate: w must have shape"):
         d.evaluate(x, np.zeros((2, 3)), dy)
@@ -261,3 +261,28 @@ def test_evaluate_and_contributions_reject_bad_arguments():
         d.contributions(1)
     with pytest.raises(ValueError, match="wrt must be 'x' or 'w', got 'b'"):
         d.contributions(0, 0, wrt="b")
+
+
+def test_kronecker_delta_prints_as_an_iverson_bracket():
+    """The book writes delta only for dL/dy; SymPy's KroneckerDelta prints as [a = b]."""
+    from convbp.symbolic import render
+
+    a, b = sympy.symbols("a b", integer=True)
+    expr = sympy.KroneckerDelta(a, b) * sympy.Symbol("w")
+    assert "[a = b]" in render.text(expr)
+    assert "KroneckerDelta" not in render.text(expr)
+    tex = render.latex(expr)
+    assert r"\delta" not in tex and "a = b" in tex
+
+
+def test_evaluate_takes_dy_and_the_older_delta_keyword():
+    d = derive((4,), (2,), stride=2)
+    rng = np.random.default_rng(3)
+    x, w, dy = rng.normal(size=4), rng.normal(size=2), rng.normal(size=2)
+    new = d.evaluate(x, w, dy)
+    with pytest.warns(DeprecationWarning, match="now called dy"):
+        old = d.evaluate(x, w, delta=dy)
+    assert all(np.array_equal(u, v) for u, v in zip(new, old))
+    assert d.dy.shape == d.delta.shape == (2,)
+    with pytest.raises(TypeError, match="not both"):
+        d.evaluate(x, w, dy, delta=dy)

@@ -49,6 +49,8 @@ from typing import NamedTuple
 import sympy
 from sympy import And, Eq, Indexed, IndexedBase, Mod, Piecewise, Sum, floor
 
+from .render import latex
+
 __all__ = ["Notation", "Step", "Leftover", "notation", "loss", "definitions", "dx_steps",
            "dw_steps", "naive_collapse", "leftover_rows", "chain"]
 
@@ -393,6 +395,6 @@ def chain(steps: list[Step]) -> str:
     """
     rows = []
     for i, step in enumerate(steps):
-        lhs = sympy.latex(step.eq.lhs) if i == 0 else ""
-        rows.append(f"{lhs} &= {sympy.latex(step.eq.rhs)} && \\text{{{step.name}}}")
+        lhs = latex(step.eq.lhs) if i == 0 else ""
+        rows.append(f"{lhs} &= {latex(step.eq.rhs)} && \\text{{{step.name}}}")
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"

@@ -34,6 +34,8 @@ from collections import defaultdict
 from functools import cached_property
 from typing import NamedTuple
 
+import warnings
+
 import numpy as np
 import sympy
 
@@ -204,7 +206,10 @@ class Derivation:
     x = property(lambda self: self._public("x"), doc="Input symbols.")
     w = property(lambda self: self._public("w"), doc="Kernel symbols.")
     b = property(lambda self: self._public("b"), doc="Bias symbols, shape (C_out,).")
-    delta = property(lambda self: self._public("delta"), doc="Upstream-gradient symbols.")
+    dy = property(lambda self: self._public("delta"),
+                  doc="Upstream-gradient symbols (the book's delta, code ``dy``).")
+    delta = property(lambda self: self._public("delta"),
+                     doc="Same as :attr:`dy` (the name used in the book's formulas).")
     y = property(lambda self: self._public("y"), doc="Forward expressions.")
     dx = property(lambda self: self._public("dx"), doc="dL/dx expressions.")
     dw = property(lambda self: self._public("dw"), doc="dL/dw expressions.")
@@ -279,7 +284,7 @@ class Derivation:
         \end{aligned}
         """
         return render.aligned(
-            (sympy.latex(lhs), render.ordered_sum(rhs, self._term_key, sympy.latex))
+            (render.latex(lhs), render.ordered_sum(rhs, self._term_key, render.latex))
             for lhs, rhs in self._rows(which))
 
     def text(self, which=None) -> str:
@@ -360,7 +365,7 @@ class Derivation:
         outs = [e.xreplace(plain) for k in ("y", "dx", "dw", "db") for e in F[k].flat]
         return sympy.lambdify(args, outs, modules="numpy", cse=False)
 
-    def evaluate(self, x, w, delta, b=None) -> Evaluation:
+    def evaluate(self, x, w, dy=None, b=None, *, delta=None) -> Evaluation:
         """Evaluate ``dx``, ``dw``, ``db`` and ``y`` on NumPy arrays (float64).
 
         Either without a batch axis, each array shaped like its symbol array, or with one,
@@ -371,7 +376,9 @@ class Derivation:
         ----------
         x : array_like, shape of ``self.x``, or (N, C_in, *spatial)
         w : array_like, shape of ``self.w``, or (C_out, C_in // groups, *kernel)
-        delta : array_like, shape of ``self.delta``, or (N, C_out, *out) if ``x`` is batched
+        dy : array_like, shape of ``self.dy``, or (N, C_out, *out) if ``x`` is batched
+            The upstream gradient (:math:`\\delta` in the book). ``delta=`` is accepted
+            as an older keyword for the same argument (deprecated).
         b : array_like, shape (C_out,), optional
             Only ``y`` depends on it; default zero.
 
@@ -397,7 +404,15 @@ class Derivation:
         F, nd = self._full, self.geometry.ndim
         x = as_array(x, op, "x").astype(float)
         w = as_array(w, op, "w").astype(float)
-        delta = as_array(delta, op, "delta").astype(float)
+        if delta is not None:
+            if dy is not None:
+                raise TypeError(f"{op}: give dy or delta (its older name), not both")
+            warnings.warn("evaluate(delta=...) is deprecated: the argument is now called dy",
+                          DeprecationWarning, stacklevel=2)
+            dy = delta
+        if dy is None:
+            raise TypeError(f"{op}: missing the upstream gradient dy")
+        delta = as_array(dy, op, "dy").astype(float)
         batched = x.ndim == nd + 2 and x.shape[1:] == F["x"].shape
         if not batched and x.shape != self.x.shape:
             raise ValueError(f"{op}: x must have shape {self.x.shape} or (N, *{F['x'].shape}), "
@@ -405,7 +420,7 @@ class Derivation:
         n = x.shape[0] if batched else 1
         want_delta = (n, *F["delta"].shape) if batched else self.delta.shape
         if delta.shape != want_delta:
-            raise ValueError(f"{op}: delta must have shape {want_delta} (the output for x of "
+            raise ValueError(f"{op}: dy must have shape {want_delta} (the output for x of "
                              f"shape {x.shape}), got {delta.shape}")
         if w.shape not in (self.w.shape, F["w"].shape):
             raise ValueError(f"{op}: w must have shape {self.w.shape} or {F['w'].shape}, "

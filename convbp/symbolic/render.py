@@ -16,9 +16,10 @@ import re
 from typing import Callable, Iterable
 
 import sympy
+from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-__all__ = ["text_name", "text", "ordered_sum", "aligned"]
+__all__ = ["text_name", "text", "latex", "ordered_sum", "aligned"]
 
 _PARTIAL = re.compile(r"^\\frac\{\\partial (\w+)\}\{\\partial (.+)\}$")
 _SUBSCRIPT = re.compile(r"^\\?([A-Za-z]+)_\{(.*)\}$")
@@ -44,13 +45,45 @@ def text_name(name: str) -> str:
 
 
 class _TextPrinter(StrPrinter):
-    """SymPy's ``str`` printer with LaTeX symbol names turned into ``name[i,j]``."""
+    """SymPy's ``str`` printer with LaTeX symbol names turned into ``name[i,j]`` and
+    ``KroneckerDelta(a, b)`` as the Iverson bracket ``[a = b]``."""
 
     def _print_Symbol(self, expr):
         return text_name(expr.name)
 
+    def _print_KroneckerDelta(self, expr):
+        a, b = expr.args
+        return f"[{self._print(a)} = {self._print(b)}]"
+
+
+class _LatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with ``KroneckerDelta(a, b)`` as the Iverson bracket
+    :math:`[a = b]` (1 if ``a = b``, else 0), the book's notation, never a delta (the
+    book's :math:`\delta` is not used for it)."""
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        a, b = expr.args
+        tex = rf"\left[{self._print(a)} = {self._print(b)}\right]"
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
+
 
 _TEXT = _TextPrinter()
+_LATEX = _LatexPrinter()
+
+
+def latex(expr) -> str:
+    r"""LaTeX form of one SymPy expression, Kronecker deltas as Iverson brackets.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> a, o = sympy.symbols("a o")
+    >>> latex(sympy.KroneckerDelta(a, 2 * o))
+    '\\left[a = 2 o\\right]'
+    >>> text(sympy.KroneckerDelta(a, 2 * o))
+    '[a = 2*o]'
+    """
+    return _LATEX.doprint(expr)
 
 
 def text(expr) -> str:
