@@ -57,7 +57,7 @@ class _TextPrinter(StrPrinter):
 
 
 class _LatexPrinter(LatexPrinter):
-    """SymPy's LaTeX printer with ``KroneckerDelta(a, b)`` as the Iverson bracket
+    r"""SymPy's LaTeX printer with ``KroneckerDelta(a, b)`` as the Iverson bracket
     :math:`[a = b]` (1 if ``a = b``, else 0), the book's notation, never a delta (the
     book's :math:`\delta` is not used for it)."""
 
