@@ -309,47 +309,65 @@
    * unread(i, j), aria(i, j), onSelect(i, j) (makes the cells buttons), selected [i, j],
    * outlines [{i, j, h, w, cls}]}.
    */
+  function esc(v) {
+    return String(v).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;");
+  }
+
+  function tag(name, attrs, content) {
+    var out = "<" + name;
+    Object.keys(attrs).forEach(function (k) {
+      if (attrs[k] !== null && attrs[k] !== undefined) out += " " + k + '="' + esc(attrs[k]) + '"';
+    });
+    return out + (content === undefined ? "/>" : ">" + esc(content) + "</" + name + ">");
+  }
+
   function grid(o) {
+    // built as one SVG string and parsed once: much faster than node by node
     var c = 26, lw = 22, mw = 11, th = 16;
     var left = lw + mw + 2, top = th + mw + 2;
     var W = left + o.cols * c + 2, H = top + o.rows * c + 2;
     var pid = "cbx-hatch-" + (++svgCount);
-    var svg = sv("svg", {viewBox: "0 0 " + W + " " + H, width: W, height: H,
-      "class": "cbx-svg", "data-grid": o.name, role: o.onSelect ? "group" : "img",
-      "aria-label": o.title, style: "max-width:" + W + "px"});
-    svg.appendChild(sv("defs", null, sv("pattern", {id: pid, width: 6, height: 6,
-      patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)"}, [
-        sv("rect", {width: 6, height: 6, "class": "cbx-hatch-bg"}),
-        sv("line", {x1: 1, y1: 0, x2: 1, y2: 6, "class": "cbx-hatch-line"})])));
+    var mid = {"text-anchor": "middle", "dominant-baseline": "central"};
+    var parts = [];
+    function add(name, attrs, content) {
+      if (attrs.center) { delete attrs.center; Object.keys(mid).forEach(function (k) { attrs[k] = mid[k]; }); }
+      parts.push(tag(name, attrs, content));
+    }
+    parts.push('<defs><pattern id="' + pid + '" width="6" height="6" ' +
+      'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">' +
+      '<rect width="6" height="6" class="cbx-hatch-bg"/>' +
+      '<line x1="1" y1="0" x2="1" y2="6" class="cbx-hatch-line"/></pattern></defs>');
     var i, j;
     for (i = 0; i < o.rows; i++) {
       var y = top + i * c;
       var rl = o.rowLabel ? o.rowLabel(i) : String(i);
       if (rl !== "") {
-        svg.appendChild(sv("text", {x: lw - 3, y: y + c / 2, "class": "cbx-axis",
-          "text-anchor": "end", "dominant-baseline": "central"}, rl));
+        add("text", {x: lw - 3, y: y + c / 2, "class": "cbx-axis", "text-anchor": "end",
+          "dominant-baseline": "central"}, rl);
       }
       var rm = o.rowMark ? o.rowMark(i) : "";
       if (rm) {
-        svg.appendChild(sv("rect", {x: lw, y: y + 1, width: mw, height: c - 2,
-          "class": "cbx-mark cbx-mark-" + rm}));
-        svg.appendChild(sv("text", {x: lw + mw / 2, y: y + c / 2, "class": "cbx-mark-text",
-          "text-anchor": "middle", "dominant-baseline": "central"}, rm[0].toUpperCase()));
+        add("rect", {x: lw, y: y + 1, width: mw, height: c - 2,
+          "class": "cbx-mark cbx-mark-" + rm, "data-mark": rm, "data-mark-axis": 0,
+          "data-index": i});
+        add("text", {x: lw + mw / 2, y: y + c / 2, "class": "cbx-mark-text", center: 1},
+            rm[0].toUpperCase());
       }
     }
     for (j = 0; j < o.cols; j++) {
       var x = left + j * c;
       var cl = o.colLabel ? o.colLabel(j) : String(j);
       if (cl !== "") {
-        svg.appendChild(sv("text", {x: x + c / 2, y: th - 4, "class": "cbx-axis",
-          "text-anchor": "middle"}, cl));
+        add("text", {x: x + c / 2, y: th - 4, "class": "cbx-axis", "text-anchor": "middle"}, cl);
       }
       var cm = o.colMark ? o.colMark(j) : "";
       if (cm) {
-        svg.appendChild(sv("rect", {x: x + 1, y: th, width: c - 2, height: mw,
-          "class": "cbx-mark cbx-mark-" + cm}));
-        svg.appendChild(sv("text", {x: x + c / 2, y: th + mw / 2, "class": "cbx-mark-text",
-          "text-anchor": "middle", "dominant-baseline": "central"}, cm[0].toUpperCase()));
+        add("rect", {x: x + 1, y: th, width: c - 2, height: mw,
+          "class": "cbx-mark cbx-mark-" + cm, "data-mark": cm, "data-mark-axis": 1,
+          "data-index": j});
+        add("text", {x: x + c / 2, y: th + mw / 2, "class": "cbx-mark-text", center: 1},
+            cm[0].toUpperCase());
       }
     }
     var sel = o.selected;
@@ -373,19 +391,23 @@
         }
         var term = o.term ? o.term(i, j) : null;
         if (term !== null && term !== undefined) attrs["data-term"] = term;
-        svg.appendChild(sv("rect", attrs));
+        add("rect", attrs);
         var t = o.text ? o.text(i, j) : "";
         if (t !== "" && t !== null && t !== undefined) {
-          svg.appendChild(sv("text", {x: left + j * c + c / 2, y: top + i * c + c / 2,
-            "class": "cbx-cell-text" + (String(t).length > 2 ? " is-small" : ""),
-            "text-anchor": "middle", "dominant-baseline": "central"}, String(t)));
+          add("text", {x: left + j * c + c / 2, y: top + i * c + c / 2, center: 1,
+            "class": "cbx-cell-text" + (String(t).length > 2 ? " is-small" : "")}, String(t));
         }
       }
     }
     (o.outlines || []).forEach(function (b) {
-      svg.appendChild(sv("rect", {x: left + b.j * c - 0.5, y: top + b.i * c - 0.5,
-        width: b.w * c + 1, height: b.h * c + 1, rx: 3, "class": "cbx-outline " + (b.cls || "")}));
+      add("rect", {x: left + b.j * c - 0.5, y: top + b.i * c - 0.5, width: b.w * c + 1,
+        height: b.h * c + 1, rx: 3, "class": "cbx-outline " + (b.cls || "")});
     });
+    var holder = document.createElement("div");
+    holder.innerHTML = tag("svg", {xmlns: SVGNS, viewBox: "0 0 " + W + " " + H, width: W,
+      height: H, "class": "cbx-svg", "data-grid": o.name, role: o.onSelect ? "group" : "img",
+      "aria-label": o.title}, "").replace("></svg>", ">" + parts.join("") + "</svg>");
+    var svg = holder.firstChild;
     if (o.onSelect) {
       svg.addEventListener("click", function (ev) {
         var t = ev.target.closest("[data-i]");
@@ -542,13 +564,14 @@
       });
     }
 
-    function update(spec, fromPreset) {
+    function update(spec, fromPreset, later) {
       var checked = checkSpec(spec, "convbpExplorer.set");
       Object.keys(checked).forEach(function (k) { state[k] = checked[k]; });
       geo = geometryOf(state);
       if (fromPreset) state.sel = {fwd: null, dx: null, dw: null};
       urlProblems = [];
-      render();
+      fixSelections();
+      if (later) renderSoon(); else render();
     }
 
     function query() {
@@ -561,9 +584,20 @@
 
     // ---- rendering
 
-    var lastFocus = null;
+    var lastFocus = null, urlTimer = null, pending = false;
+
+    // convbpExplorer.set() redraws on the next frame, so a script that sets many
+    // geometries in a row pays for one drawing; clicks and controls redraw at once.
+    function renderSoon() {
+      if (pending) return;
+      pending = true;
+      var flush = function () { if (pending) render(); };
+      window.requestAnimationFrame(flush);
+      window.setTimeout(flush, 100);
+    }
 
     function render() {
+      pending = false;
       fixSelections();
       var active = document.activeElement;
       lastFocus = null;
@@ -584,9 +618,13 @@
       view.setAttribute("aria-labelledby", "cbx-tab-" + state.view);
       var q = query();
       share.setAttribute("href", q + "#" + ROOT_ID);
-      try {
-        window.history.replaceState(null, "", q + window.location.hash);
-      } catch (err) { /* some browsers refuse on file://; the link above still works */ }
+      // the address follows the geometry (after a pause: browsers throttle replaceState)
+      window.clearTimeout(urlTimer);
+      urlTimer = window.setTimeout(function () {
+        try {
+          window.history.replaceState(null, "", q + window.location.hash);
+        } catch (err) { /* some browsers refuse on file://; the link above still works */ }
+      }, 250);
       renderReadout();
       var err = fitError(geo);
       message.innerHTML = "";
@@ -1012,7 +1050,7 @@
 
     window.convbpExplorer = {
       set: function (spec) {
-        update(spec, false);
+        update(spec, false, true);
         return this.geometry();
       },
       geometry: function () {
