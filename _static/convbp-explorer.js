@@ -666,7 +666,8 @@
       return lists;
     }
 
-    function describeRows(list) {
+    function describeRows(list, g) {
+      if (!g.fits) return "\u2014";
       if (!list.length) return "none";
       var real = list.filter(function (x) { return x !== "pad"; });
       var pads = list.length - real.length;
@@ -685,9 +686,9 @@
         [["(", sub("P", "lo"), ", ", sub("P", "hi"), ")"], "padding of " + DT + " for \u2202L/\u2202X",
           function (g) { return g.fits ? "(" + g.Plo + ", " + g.Phi + ")" : "\u2014"; }],
         ["leftover", "input rows never read, at the end",
-          function (g) { return describeRows(unreadList(g).leftover); }],
+          function (g) { return describeRows(unreadList(g).leftover, g); }],
         ["skipped", "input rows never read, between taps or windows",
-          function (g) { return describeRows(unreadList(g).skipped); }],
+          function (g) { return describeRows(unreadList(g).skipped, g); }],
       ];
       var table = el("table", {"class": "cbx-geometry"}, [
         el("thead", null, el("tr", null, [el("th", null, ""), el("th", {scope: "col"}, "rows"),
@@ -713,6 +714,17 @@
     }
 
     function legend(items) {
+      var has = function (kind) {
+        return geo.some(function (g) { return g.status.indexOf(kind) >= 0; });
+      };
+      var hasPad = geo.some(function (g) { return g.lo + g.hi > 0; });
+      items = items.filter(function (k) {
+        if (k === "unread") return has("leftover") || has("skipped");
+        if (k === "leftover" || k === "skipped") return has(k);
+        if (k === "pad") return hasPad || state.view === "dx";
+        if (k === "zero") return geo.some(function (g) { return g.s > 1; });
+        return true;
+      });
       var all = {
         pad: ["cbx-sw is-pad", "padding (zeros)"],
         sel: ["cbx-sw is-sel", "selected"],
@@ -934,10 +946,11 @@
         var notes = [];
         [0, 1].forEach(function (ax) {
           var g = geo[ax];
-          if (g.Plo < 0) notes.push("P_lo = " + g.Plo + " < 0: crop " + (-g.Plo) + " " +
-            AXIS[ax] + " at the start");
-          if (g.Phi < 0) notes.push("P_hi = " + g.Phi + " < 0: crop " + (-g.Phi) + " " +
-            AXIS[ax] + " at the end");
+          var many = function (v) { return v + " " + (v === 1 ? AXIS1[ax] : AXIS[ax]); };
+          if (g.Plo < 0) notes.push("P_lo = " + g.Plo + " < 0: crop " + many(-g.Plo) +
+            " at the start");
+          if (g.Phi < 0) notes.push("P_hi = " + g.Phi + " < 0: crop " + many(-g.Phi) +
+            " at the end");
         });
         return notes.length ? notes.join("; ") + " (marked \u00d7 in " + DT + ")." : null;
       }
@@ -947,8 +960,8 @@
           "\u2202L/\u2202X = " + DH + " \u22c6_1,d flip(W)")),
         el("ol", {"class": "cbx-stages"}, [
           el("li", null, panel(["dilate: ", DT, " = dil_s(\u03b4), ", dil[0], " \u00d7 ",
-            dil[1]], tg, "s \u2212 1 = " + (g0.s - 1) + ", " + (g1.s - 1) +
-            " zeros inserted between entries.")),
+            dil[1]], tg, "s \u2212 1 = (" + (g0.s - 1) + ", " + (g1.s - 1) +
+            ") zeros between neighbouring entries (rows, columns).")),
           el("li", null, panel(["pad: ", DH, " = pad(", DT, ", (P_lo, P_hi)), ", hat[0], " \u00d7 ",
             hat[1]], hatGrid("dx-padded", false), "(P_lo, P_hi) = (" + g0.Plo + ", " + g0.Phi +
             ") rows, (" + g1.Plo + ", " + g1.Phi + ") columns. " + (cropNote() || ""))),
