@@ -265,7 +265,7 @@ def test_what_the_page_draws_matches_the_oracle(open_page):
     """Click pixels, taps and outputs; read the numbered cells of every drawn grid."""
     page = open_page()
     rng = np.random.default_rng(41)
-    fit = [g for g in _random_geometries(seed=41, count=40)[0] if max(g[0]) <= 10][:3]
+    fit = [g for g in _random_geometries(seed=41, count=40)[0] if max(g[0]) <= 10][:2]
     for geom in HARD + fit:
         n, k, s, p, d = geom
         g = conv_geometry("test", n, k, s, p, d)
@@ -277,7 +277,7 @@ def test_what_the_page_draws_matches_the_oracle(open_page):
                 if any(a0 in v for v in unread[0].values())
                 or any(a1 in v for v in unread[1].values())]
         # input gradient and the recipe, stage by stage
-        pixels = _some(n, rng, 12, must=zero[:1] + zero[-1:])
+        pixels = _some(n, rng, 10, must=zero[:1] + zero[-1:])
         shown = page.evaluate(JS_CLICK_ALL, ["dx", "dx-input", pixels])
         for a, view in zip(pixels, shown):
             assert view["selected"] == list(a)
@@ -363,23 +363,27 @@ def _selects(geom):
             d[0], d[1]]
 
 
-@pytest.mark.parametrize("query, geom", [
+URL_CASES = [
     ("?input=7x6&kernel=3x2&stride=2x3&padding=1,0x2,1&dilation=1x2",
      ((7, 6), (3, 2), (2, 3), ((1, 0), (2, 1)), (1, 2))),
     ("?input=9&kernel=3&stride=2&padding=1x2&dilation=2x1",
      ((9, 9), (3, 3), (2, 2), ((1, 1), (2, 2)), (2, 1))),
     ("?input=16x16&kernel=7x7&stride=4x1&padding=4&dilation=3x3",
      ((16, 16), (7, 7), (4, 1), ((4, 4), (4, 4)), (3, 3))),
-])
-def test_url_parameters(open_page, query, geom):
-    page = open_page(query)
-    st = _state(page)
-    assert st["selects"] == _selects(geom)
-    _check_geometry(geom, st["geometry"])
-    assert st["message"] == ""
-    # the share link reproduces the same geometry on a fresh page
-    again = _state(open_page(st["share"].split("#")[0]))
-    assert again["selects"] == st["selects"] and again["geometry"] == st["geometry"]
+]
+
+
+def test_url_parameters(open_page):
+    for i, (query, geom) in enumerate(URL_CASES):
+        page = open_page(query)
+        st = _state(page)
+        assert st["selects"] == _selects(geom), query
+        _check_geometry(geom, st["geometry"])
+        assert st["message"] == ""
+        if i == 0:   # the share link reproduces the same geometry on a fresh page
+            again = _state(open_page(st["share"].split("#")[0]))
+            assert again["selects"] == st["selects"]
+            assert again["geometry"] == st["geometry"]
 
 
 def test_url_view_and_selection(open_page):
