@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -39,16 +38,9 @@ PAGES = _toc_pages()
 
 
 @pytest.fixture(scope="module")
-def site():
-    out = Path(tempfile.mkdtemp(prefix="convbp-book-"))
-    jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(ROOT), "--path-output",
-           str(out), "-W", "-n", "--keep-going"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    if proc.returncode != 0:
-        pytest.fail("book build failed:\n" + proc.stdout[-3000:] + proc.stderr[-3000:])
-    yield out / "_build" / "html"
-    shutil.rmtree(out, ignore_errors=True)
+def site(built_book):
+    # built once per session in tests/conftest.py, shared with tests/test_explorer.py
+    return built_book
 
 
 def _dom(page: Path) -> str:
