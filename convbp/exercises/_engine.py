@@ -11,6 +11,7 @@ is named only when every wrong component is explained.
 from __future__ import annotations
 
 import inspect
+import textwrap
 import traceback
 from dataclasses import dataclass, field
 
@@ -137,6 +138,17 @@ def _describe_mismatch(name: str, got: np.ndarray, want: np.ndarray) -> str:
             f" (expected {float(want[idx]):.4g}, got {float(got[idx]):.4g})")
 
 
+def _wrap(lines, width: int = 79) -> str:
+    """Join report lines, each wrapped to ``width`` with its continuation indented."""
+    out = []
+    for line in lines:
+        for part in line.split("\n"):
+            lead = part[:len(part) - len(part.lstrip())]
+            out.append(textwrap.fill(part, width, subsequent_indent=lead + "  ",
+                                     break_long_words=False, break_on_hyphens=False))
+    return "\n".join(out)
+
+
 def _where(label: str) -> str:
     return f"chapter `{label}` ({CHAPTERS[label]})"
 
@@ -192,9 +204,8 @@ def run(checker: str, fn, cases: list, call, names: tuple, *, covered: str,
 
     good = [ok(o, c) for o, c in zip(outs, cases)]
     if all(good):
-        res = CheckResult(checker, True, None, None,
-                          f"{checker}: passed, all {len(cases)} cases right ({covered}).")
-        return res
+        return CheckResult(checker, True, None, None, _wrap(
+            [f"{checker}: passed, all {len(cases)} cases right ({covered})."]))
 
     first = good.index(False)
     case, out = cases[first], outs[first]
@@ -265,7 +276,7 @@ def run(checker: str, fn, cases: list, call, names: tuple, *, covered: str,
     else:
         head.append("Mistake: none of the recognised ones ("
                     + ", ".join(catalogue) + ").")
-    msg = "\n".join(head)
+    msg = _wrap(head)
     res = CheckResult(checker, False, mistake, case.words, msg, found, label)
     if raise_on_fail:
         raise AssertionError(msg)
