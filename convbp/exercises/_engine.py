@@ -138,7 +138,7 @@ def _describe_mismatch(name: str, got: np.ndarray, want: np.ndarray) -> str:
             f" (expected {float(want[idx]):.4g}, got {float(got[idx]):.4g})")
 
 
-def _wrap(lines, width: int = 79) -> str:
+def _wrap(lines, width: int = 74) -> str:
     """Join report lines, each wrapped to ``width`` with its continuation indented."""
     out = []
     for line in lines:
