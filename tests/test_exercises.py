@@ -675,3 +675,12 @@ def test_signatures_show_where_each_mistake_appears():
     # the non-overlapping case hides '=' for '+='; the case without ties hides all-ties
     assert table["overwrite_not_accumulate", "window"].count("") == 1
     assert table["max_all_ties", "all"].count("") == 1
+
+
+def test_learner_warnings_do_not_leak(recwarn):
+    def noisy(dy, x, w, stride=1, padding=0):
+        import warnings
+        warnings.warn("a learner's warning")
+        return np.log(-np.ones(x.shape)), w, w[:, 0, 0, 0]
+    r = X.check_conv_backward(noisy)
+    assert not r.passed and "NaN" in flat(r.message) and len(recwarn) == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import textwrap
 import traceback
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -190,7 +191,11 @@ def run(checker: str, fn, cases: list, call, names: tuple, *, covered: str,
     outs = []
     for case in cases:
         try:
-            outs.append(call(fn, case))
+            # the learner's overflow or division warnings would only clutter the
+            # report (NaN and inf results are reported as such)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                outs.append(call(fn, case))
         except OutputError as exc:
             outs.append(exc)
         except Exception as exc:  # noqa: BLE001  (the learner's code failed)
