@@ -684,3 +684,33 @@ def test_learner_warnings_do_not_leak(recwarn):
         return np.log(-np.ones(x.shape)), w, w[:, 0, 0, 0]
     r = X.check_conv_backward(noisy)
     assert not r.passed and "NaN" in flat(r.message) and len(recwarn) == 0
+
+
+def test_convbp_nn_passes_the_network_checkers():
+    nn = pytest.importorskip("convbp.nn")
+    assert X.check_softmax_cross_entropy(nn.softmax_cross_entropy).passed
+
+    def linear_backward(dy, x, w):
+        layer = nn.Linear(w.shape[1], w.shape[0], rng=0)
+        layer.w = w
+        layer.forward(x)
+        dx = layer.backward(dy)
+        return dx, layer.dw, layer.db
+
+    def relu_backward(dy, x):
+        relu = nn.ReLU()
+        relu.forward(x)
+        return relu.backward(dy)
+
+    def sgd_step(w, dw, v, *, lr, momentum, weight_decay):
+        layer = nn.Linear(w.shape[-1], 1, bias=False, rng=0)
+        layer.w, layer.dw = w.copy(), dw
+        opt = nn.SGD(layer, lr, momentum=momentum, weight_decay=weight_decay)
+        if np.any(v):
+            opt.buffers[0] = v.copy()
+        opt.step()
+        return layer.w, opt.buffers[0]
+
+    assert X.check_linear_backward(linear_backward).passed
+    assert X.check_relu_backward(relu_backward).passed
+    assert X.check_sgd_step(sgd_step).passed

@@ -205,6 +205,10 @@ def check_relu_backward(fn, *, raise_on_fail=False):
         ``.mistake`` is one of ``mask_from_gradient``, ``gradient_at_zero``,
         ``mask_not_multiplied``, or ``None``.
 
+    See Also
+    --------
+    convbp.nn.ReLU : the layer, whose ``backward`` is the right answer.
+
     Notes
     -----
     Derived in :ref:`pooling-activations`.
