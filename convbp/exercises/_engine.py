@@ -11,7 +11,9 @@ is named only when every wrong component is explained.
 from __future__ import annotations
 
 import inspect
+import textwrap
 import traceback
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -137,6 +139,17 @@ def _describe_mismatch(name: str, got: np.ndarray, want: np.ndarray) -> str:
             f" (expected {float(want[idx]):.4g}, got {float(got[idx]):.4g})")
 
 
+def _wrap(lines, width: int = 74) -> str:
+    """Join report lines, each wrapped to ``width`` with its continuation indented."""
+    out = []
+    for line in lines:
+        for part in line.split("\n"):
+            lead = part[:len(part) - len(part.lstrip())]
+            out.append(textwrap.fill(part, width, subsequent_indent=lead + "  ",
+                                     break_long_words=False, break_on_hyphens=False))
+    return "\n".join(out)
+
+
 def _where(label: str) -> str:
     return f"chapter `{label}` ({CHAPTERS[label]})"
 
@@ -178,7 +191,11 @@ def run(checker: str, fn, cases: list, call, names: tuple, *, covered: str,
     outs = []
     for case in cases:
         try:
-            outs.append(call(fn, case))
+            # the learner's overflow or division warnings would only clutter the
+            # report (NaN and inf results are reported as such)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                outs.append(call(fn, case))
         except OutputError as exc:
             outs.append(exc)
         except Exception as exc:  # noqa: BLE001  (the learner's code failed)
@@ -192,9 +209,8 @@ def run(checker: str, fn, cases: list, call, names: tuple, *, covered: str,
 
     good = [ok(o, c) for o, c in zip(outs, cases)]
     if all(good):
-        res = CheckResult(checker, True, None, None,
-                          f"{checker}: passed, all {len(cases)} cases right ({covered}).")
-        return res
+        return CheckResult(checker, True, None, None, _wrap(
+            [f"{checker}: passed, all {len(cases)} cases right ({covered})."]))
 
     first = good.index(False)
     case, out = cases[first], outs[first]
@@ -265,7 +281,7 @@ def run(checker: str, fn, cases: list, call, names: tuple, *, covered: str,
     else:
         head.append("Mistake: none of the recognised ones ("
                     + ", ".join(catalogue) + ").")
-    msg = "\n".join(head)
+    msg = _wrap(head)
     res = CheckResult(checker, False, mistake, case.words, msg, found, label)
     if raise_on_fail:
         raise AssertionError(msg)

@@ -174,13 +174,13 @@ def _backward_cases(geos):
             dx=right.dx[keep], dw=_recipe_dw(dy, x, geom, groups, crop=False))
         wrong["leftover_rows", "low end"] = dict(dx=_recipe_dx(dy, w, geom, groups, pads=low))
         # '=' for '+='
-        for name, per_filter in (("loop over filters", True), ("vectorised", False)):
+        for name, per_filter in (("loops", True), ("vector", False)):
             odx, odw, odb = _overwrite(dy, x, w, geom, groups, per_filter)
             wrong["overwrite_not_accumulate", name] = (dict(dx=odx, dw=odw, db=odb)
                                                        if per_filter else dict(dx=odx, dw=odw))
         sizes = float(np.prod(geom.out_size))
         wrong["bias_mean", "mean"] = dict(db=right.db / (n * sizes))
-        wrong["bias_mean", "mean over positions"] = dict(db=right.db / sizes)
+        wrong["bias_mean", "positions"] = dict(db=right.db / sizes)
         wrong["stride_dilation_swapped", "swapped"] = dict(
             zip(("dx", "dw"), _reindexed(dy, x, w, geom, groups, d, s)[:2]))
         wT = w.swapaxes(-1, -2)
@@ -189,13 +189,13 @@ def _backward_cases(geos):
             dw=right.dw.swapaxes(-1, -2))
         wrong["height_width_swapped", "result"] = dict(dx=right.dx.swapaxes(-1, -2))
         one = conv_backward(dy[:1], x[:1], w, stride=s, padding=p, dilation=d, groups=groups)
-        wrong["batch_not_summed", "first sample"] = dict(dw=one.dw, db=one.db)
+        wrong["batch_not_summed", "sample 0"] = dict(dw=one.dw, db=one.db)
         wrong["batch_not_summed", "mean"] = dict(dw=right.dw / n, db=right.db / n)
         per = [conv_backward(dy[i:i + 1], x[i:i + 1], w, stride=s, padding=p, dilation=d,
                              groups=groups) for i in range(n)]
         wrong["batch_not_summed", "per sample"] = dict(dw=np.stack([g.dw for g in per]),
                                                        db=np.stack([g.db for g in per]))
-        wrong["dilation_ignored", "taps adjacent"] = dict(
+        wrong["dilation_ignored", "d = 1"] = dict(
             zip(("dx", "dw"), _reindexed(dy, x, w, geom, groups, s, 1)[:2]))
         for key in wrong:                      # components not given: as if right
             wrong[key] = {**R, **wrong[key]}

@@ -30,6 +30,10 @@ def check_linear_backward(fn, *, raise_on_fail=False):
         ``.mistake`` is one of ``weight_gradient_transposed``, ``bias_mean``,
         ``batch_not_summed``, or ``None``.
 
+    See Also
+    --------
+    convbp.nn.Linear : the layer, whose ``backward`` is the right answer.
+
     Notes
     -----
     Derived in :ref:`whole-chain`.
@@ -97,6 +101,10 @@ def check_softmax_cross_entropy(fn, *, raise_on_fail=False):
     CheckResult
         ``.mistake`` is one of ``batch_not_averaged``, ``onehot_not_subtracted``,
         ``gradient_sign``, ``no_max_subtraction``, or ``None``.
+
+    See Also
+    --------
+    convbp.nn.softmax_cross_entropy : the right answer.
 
     Notes
     -----
@@ -171,6 +179,10 @@ def check_sgd_step(fn, *, raise_on_fail=False):
     CheckResult
         ``.mistake`` is one of ``weight_decay_ignored``, ``weight_decay_after_momentum``,
         ``lr_inside_velocity``, ``momentum_dampened``, ``weight_decay_sign``, or ``None``.
+
+    See Also
+    --------
+    convbp.nn.SGD : the same update on a model's parameters.
 
     Notes
     -----

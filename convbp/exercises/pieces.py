@@ -357,6 +357,10 @@ def check_correlate1d(fn, *, raise_on_fail=False):
         ``.mistake`` is one of ``kernel_flipped``, ``full_not_valid``,
         ``off_by_one_length``, or ``None``.
 
+    See Also
+    --------
+    convbp.conv : the same operation on (N, C, *spatial) arrays.
+
     Notes
     -----
     Derived in :ref:`correlation-convolution`.
@@ -390,6 +394,10 @@ def check_convolve1d(fn, *, raise_on_fail=False):
     CheckResult
         ``.mistake`` is one of ``kernel_not_flipped``, ``full_not_valid``,
         ``off_by_one_length``, or ``None``.
+
+    See Also
+    --------
+    convbp.flip, convbp.conv : a convolution is a correlation with the flipped kernel.
 
     Notes
     -----

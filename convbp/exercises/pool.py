@@ -72,14 +72,14 @@ def _pool_cases(kind):
         step = k if s is None else s
         right = (max_pool_backward if kind == "max" else avg_pool_backward)(dy, x, k, s)
         L = lambda **kw: _loop_pool_backward(dy, x, k, kw.pop("step", step), kind, **kw)  # noqa
-        wrong = {("overwrite_not_accumulate", "whole window"): L(accumulate=False),
-                 ("overwrite_not_accumulate", "chosen cells"): L(accumulate=False,
+        wrong = {("overwrite_not_accumulate", "window"): L(accumulate=False),
+                 ("overwrite_not_accumulate", "cells"): L(accumulate=False,
                                                                  whole_window=False),
-                 ("stride_ignored", "stride = kernel"): L(step=k),
-                 ("stride_ignored", "default stride 1"): L(step=1 if s is None else s)}
+                 ("stride_ignored", "s = k"): L(step=k),
+                 ("stride_ignored", "s = 1"): L(step=1 if s is None else s)}
         alt = []
         if kind == "max":
-            wrong["max_all_ties", "all maxima"] = L(rule="all")
+            wrong["max_all_ties", "all"] = L(rule="all")
             alt.append(dict(dx=L(rule="last")))     # the last maximum is as good a choice
         else:
             wrong["avg_wrong_count", "divided by k"] = L(divisor=k)
@@ -204,6 +204,10 @@ def check_relu_backward(fn, *, raise_on_fail=False):
     CheckResult
         ``.mistake`` is one of ``mask_from_gradient``, ``gradient_at_zero``,
         ``mask_not_multiplied``, or ``None``.
+
+    See Also
+    --------
+    convbp.nn.ReLU : the layer, whose ``backward`` is the right answer.
 
     Notes
     -----
