@@ -67,11 +67,11 @@ def _float_dtype(where: str, dtype) -> np.dtype:
     return dtype
 
 
-def _array(where: str, name: str, a) -> np.ndarray:
+def _array(layer, name: str, a) -> np.ndarray:
     """``a`` as a real numeric ndarray (no copy when it already is one)."""
     arr = np.asarray(a)
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{where}: {name} must be a real numeric array, got dtype {arr.dtype}")
+        raise TypeError(f"{layer!r}: {name} must be a real numeric array, got dtype {arr.dtype}")
     return arr
 
 
@@ -121,7 +121,7 @@ class Layer:
 
     def _dy(self, dy, shape) -> np.ndarray:
         """``dy`` checked against the shape of the last forward's output."""
-        dy = _array(repr(self), "dy", dy)
+        dy = _array(self, "dy", dy)
         if dy.shape != tuple(shape):
             raise ValueError(f"{self!r}: dy must have the shape of the last forward's "
                              f"output {tuple(shape)}, got {dy.shape}")
@@ -219,7 +219,7 @@ class Conv(Layer):
                     groups=self.groups)
 
     def forward(self, x):
-        x = _array(repr(self), "x", x)
+        x = _array(self, "x", x)
         nd = len(self.kernel_size)
         if x.ndim != nd + 2 or x.shape[1] != self.in_channels:
             raise ValueError(f"{self!r}: x must have shape (N, {self.in_channels}, "
@@ -301,7 +301,7 @@ class Linear(Layer):
         self._x = None
 
     def forward(self, x):
-        x = _array(repr(self), "x", x)
+        x = _array(self, "x", x)
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"{self!r}: x must have shape (N, {self.in_features}), got "
                              f"shape {x.shape}")
@@ -344,7 +344,7 @@ class ReLU(Layer):
         self._mask = None
 
     def forward(self, x):
-        x = _array(repr(self), "x", x)
+        x = _array(self, "x", x)
         self._mask = x > 0
         return np.maximum(x, 0)
 
@@ -377,7 +377,7 @@ class _Pool(Layer):
         return dict(kernel_size=self.kernel_size, stride=self.stride, padding=self.padding)
 
     def _input(self, x):
-        x = _array(repr(self), "x", x)
+        x = _array(self, "x", x)
         if x.ndim < 3:
             raise ValueError(f"{self!r}: x must have shape (N, C, *spatial) with at least "
                              f"one spatial dim, got shape {x.shape}")
@@ -496,7 +496,7 @@ class Flatten(Layer):
         self._shape = None
 
     def forward(self, x):
-        x = _array(repr(self), "x", x)
+        x = _array(self, "x", x)
         if x.ndim < 1:
             raise ValueError(f"{self!r}: x must have a batch axis, got a scalar")
         self._shape = x.shape
