@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_hex
 
-from convbp.viz.training import MODEL_COLORS, curve_stats, learning_curves_figure
+from convbp.viz.training import (MODEL_COLORS, curve_stats, image_grid_figure,
+                                 learning_curves_figure)
 
 
 def _results(rng, models=("a", "b", "c"), seeds=3, epochs=5):
@@ -78,3 +79,29 @@ def test_one_seed_gives_a_flat_band_and_models_may_differ_in_epochs():
 def test_errors_name_the_function_and_parameter(results, metrics, kw, pattern):
     with pytest.raises(ValueError, match=r"learning_curves_figure: " + pattern):
         learning_curves_figure(results, metrics, **kw)
+
+
+def test_image_grid_shows_every_image_with_its_label():
+    rng = np.random.default_rng(2)
+    images = rng.integers(0, 17, size=(13, 8, 8))
+    labels = rng.integers(10, size=13)
+    fig = image_grid_figure(images, labels, cols=5)
+    assert len(fig.axes) == 13
+    for i, ax in enumerate(fig.axes):
+        np.testing.assert_array_equal(ax.images[0].get_array(), images[i])
+        assert ax.get_title() == str(labels[i])
+        # one colour scale for the whole set
+        assert ax.images[0].get_clim() == (float(images.min()), float(images.max()))
+    # 13 images in rows of 5: the first image of each row sits at the left
+    lefts = sorted({round(ax.get_position().x0, 3) for ax in fig.axes})
+    assert len(lefts) == 5
+
+
+@pytest.mark.parametrize("args,kw,pattern", [
+    ((np.zeros((2, 8)), [0, 1]), {}, r"images must be .*\(N, H, W\).*\(2, 8\)"),
+    ((np.zeros((2, 8, 8)), [0]), {}, r"labels must have one entry per image \(2\), got 1"),
+    ((np.zeros((2, 8, 8)), [0, 1]), {"cols": 0}, r"cols must be a positive int, got 0"),
+])
+def test_image_grid_errors(args, kw, pattern):
+    with pytest.raises(ValueError, match=r"image_grid_figure: " + pattern):
+        image_grid_figure(*args, **kw)

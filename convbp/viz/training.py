@@ -1,9 +1,12 @@
-r"""Learning curves of several models trained with several seeds each.
+r"""Pictures of training: the images a network learns from, and its learning curves.
 
-Used in the book chapter :ref:`training-cnn`. One panel per metric (e.g. training
-loss, test accuracy) against the epoch; one colour per model. The line is the mean
-over the seeds, the shaded band runs from the smallest to the largest seed at each
-epoch, so the reader sees both the trend and how much the seed alone moves it.
+Used in the book chapter :ref:`training-cnn`.
+
+* :func:`image_grid_figure` shows small grey images with their labels.
+* :func:`learning_curves_figure` draws one panel per metric (e.g. training loss, test
+  accuracy) against the epoch, one colour per model. The line is the mean over the
+  seeds, the shaded band runs from the smallest to the largest seed at each epoch, so
+  the reader sees both the trend and how much the seed alone moves it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import numbers
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["curve_stats", "learning_curves_figure"]
+__all__ = ["curve_stats", "image_grid_figure", "learning_curves_figure"]
 
 OP = "learning_curves_figure"
 #: Line colours of the models, in order (colour-blind safe, from Okabe and Ito).
@@ -128,4 +131,58 @@ def learning_curves_figure(results, metrics, *, log_metrics=(), width=8.0) -> Fi
         ax.set_xlim(0.8, None)
     axes[-1].legend(fontsize=8, loc="best")
     fig.tight_layout()
+    return fig
+
+
+def image_grid_figure(images, labels, *, cols=10, inch=0.7) -> Figure:
+    """Small grey images in a grid, each titled with its label.
+
+    Parameters
+    ----------
+    images : array_like, shape (N, H, W)
+        Drawn with dark = large values (``gray_r``), each image on the colour scale
+        of the whole set (``vmin`` and ``vmax`` over all images).
+    labels : sequence, length N
+        Shown above each image.
+    cols : int
+        Images per row.
+    inch : float
+        Size of one image in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axis per image, row by row; image ``i`` is ``fig.axes[i].images[0]``.
+
+    Examples
+    --------
+    >>> fig = image_grid_figure(np.eye(3)[None].repeat(4, 0), [0, 1, 2, 3], cols=2)
+    >>> len(fig.axes), fig.axes[3].get_title()
+    (4, '3')
+    """
+    where = "image_grid_figure"
+    images = np.asarray(images)
+    if images.ndim != 3 or images.shape[0] == 0 or images.dtype.kind not in "biuf":
+        raise ValueError(f"{where}: images must be a real array of shape (N, H, W) "
+                         f"with N >= 1, got shape {images.shape}")
+    if len(labels) != images.shape[0]:
+        raise ValueError(f"{where}: labels must have one entry per image "
+                         f"({images.shape[0]}), got {len(labels)}")
+    if not isinstance(cols, numbers.Integral) or isinstance(cols, bool) or cols < 1:
+        raise ValueError(f"{where}: cols must be a positive int, got {cols!r}")
+    if not isinstance(inch, numbers.Real) or not inch > 0:
+        raise ValueError(f"{where}: inch must be a positive number, got {inch!r}")
+    n = images.shape[0]
+    cols = min(cols, n)
+    rows = -(-n // cols)
+    fig = Figure(figsize=(cols * inch, rows * inch * 1.25))
+    lo, hi = float(images.min()), float(images.max())
+    for i in range(n):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.imshow(images[i], cmap="gray_r", vmin=lo, vmax=hi, interpolation="nearest")
+        ax.set_title(str(labels[i]), fontsize=9, pad=2)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.92, wspace=0.1,
+                        hspace=0.35)
     return fig
