@@ -239,12 +239,19 @@ class Conv(Layer):
 
     def __repr__(self):
         nd = len(self.kernel_size)
-        extra = [f"{name}={val}" for name, val, default in (
-            ("stride", self.stride, (1,) * nd), ("padding", self.padding, ((0, 0),) * nd),
-            ("dilation", self.dilation, (1,) * nd), ("groups", self.groups, 1),
-            ("bias", self.b is not None, True)) if val != default]
-        return (f"Conv({', '.join([str(self.in_channels), str(self.out_channels)])}, "
-                f"kernel_size={self.kernel_size}{''.join(', ' + e for e in extra)})")
+
+        def short(v):  # (3, 3) -> 3 and ((1, 1), (1, 1)) -> 1 when all entries agree
+            flat = [u for t in v for u in (t if isinstance(t, tuple) else (t,))]
+            return flat[0] if nd > 1 and len(set(flat)) == 1 else v
+
+        args = [str(self.in_channels), str(self.out_channels), str(short(self.kernel_size))]
+        for name, val, default in (
+                ("stride", self.stride, (1,) * nd), ("padding", self.padding, ((0, 0),) * nd),
+                ("dilation", self.dilation, (1,) * nd), ("groups", self.groups, 1),
+                ("bias", self.b is not None, True)):
+            if val != default:
+                args.append(f"{name}={short(val) if isinstance(val, tuple) else val}")
+        return f"Conv({', '.join(args)})"
 
 
 # --------------------------------------------------------------------------- linear
