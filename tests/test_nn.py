@@ -301,7 +301,7 @@ def _raises(exc, match, fn, *args, **kwargs):
 
 def test_wrong_input_is_named():
     conv = nn.Conv(3, 4, 3, rng=0)
-    _raises(ValueError, r"Conv\(3, 4, kernel_size=\(3, 3\)\): x must have shape "
+    _raises(ValueError, r"Conv\(3, 4, 3\): x must have shape "
             r"\(N, 3, \*spatial\).*got shape \(2, 2, 5, 5\)",
             conv.forward, np.zeros((2, 2, 5, 5)))
     _raises(ValueError, r"Conv\(3, 4.*2 spatial dim.*got shape \(2, 3, 5\)",

@@ -67,11 +67,11 @@ def _float_dtype(where: str, dtype) -> np.dtype:
     return dtype
 
 
-def _array(where: str, name: str, a) -> np.ndarray:
+def _array(layer, name: str, a) -> np.ndarray:
     """``a`` as a real numeric ndarray (no copy when it already is one)."""
     arr = np.asarray(a)
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{where}: {name} must be a real numeric array, got dtype {arr.dtype}")
+        raise TypeError(f"{layer!r}: {name} must be a real numeric array, got dtype {arr.dtype}")
     return arr
 
 
@@ -121,7 +121,7 @@ class Layer:
 
     def _dy(self, dy, shape) -> np.ndarray:
         """``dy`` checked against the shape of the last forward's output."""
-        dy = _array(repr(self), "dy", dy)
+        dy = _array(self, "dy", dy)
         if dy.shape != tuple(shape):
             raise ValueError(f"{self!r}: dy must have the shape of the last forward's "
                              f"output {tuple(shape)}, got {dy.shape}")
@@ -219,7 +219,7 @@ class Conv(Layer):
                     groups=self.groups)
 
     def forward(self, x):
-        x = _array(repr(self), "x", x)
+        x = _array(self, "x", x)
         nd = len(self.kernel_size)
         if x.ndim != nd + 2 or x.shape[1] != self.in_channels:
             raise ValueError(f"{self!r}: x must have shape (N, {self.in_channels}, "
@@ -239,12 +239,19 @@ class Conv(Layer):
 
     def __repr__(self):
         nd = len(self.kernel_size)
-        extra = [f"{name}={val}" for name, val, default in (
-            ("stride", self.stride, (1,) * nd), ("padding", self.padding, ((0, 0),) * nd),
-            ("dilation", self.dilation, (1,) * nd), ("groups", self.groups, 1),
-            ("bias", self.b is not None, True)) if val != default]
-        return (f"Conv({', '.join([str(self.in_channels), str(self.out_channels)])}, "
-                f"kernel_size={self.kernel_size}{''.join(', ' + e for e in extra)})")
+
+        def short(v):  # (3, 3) -> 3 and ((1, 1), (1, 1)) -> 1 when all entries agree
+            flat = [u for t in v for u in (t if isinstance(t, tuple) else (t,))]
+            return flat[0] if nd > 1 and len(set(flat)) == 1 else v
+
+        args = [str(self.in_channels), str(self.out_channels), str(short(self.kernel_size))]
+        for name, val, default in (
+                ("stride", self.stride, (1,) * nd), ("padding", self.padding, ((0, 0),) * nd),
+                ("dilation", self.dilation, (1,) * nd), ("groups", self.groups, 1),
+                ("bias", self.b is not None, True)):
+            if val != default:
+                args.append(f"{name}={short(val) if isinstance(val, tuple) else val}")
+        return f"Conv({', '.join(args)})"
 
 
 # --------------------------------------------------------------------------- linear
@@ -301,7 +308,7 @@ class Linear(Layer):
         self._x = None
 
     def forward(self, x):
-        x = _array(repr(self), "x", x)
+        x = _array(self, "x", x)
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"{self!r}: x must have shape (N, {self.in_features}), got "
                              f"shape {x.shape}")
@@ -344,7 +351,7 @@ class ReLU(Layer):
         self._mask = None
 
     def forward(self, x):
-        x = _array(repr(self), "x", x)
+        x = _array(self, "x", x)
         self._mask = x > 0
         return np.maximum(x, 0)
 
@@ -377,7 +384,7 @@ class _Pool(Layer):
         return dict(kernel_size=self.kernel_size, stride=self.stride, padding=self.padding)
 
     def _input(self, x):
-        x = _array(repr(self), "x", x)
+        x = _array(self, "x", x)
         if x.ndim < 3:
             raise ValueError(f"{self!r}: x must have shape (N, C, *spatial) with at least "
                              f"one spatial dim, got shape {x.shape}")
@@ -496,7 +503,7 @@ class Flatten(Layer):
         self._shape = None
 
     def forward(self, x):
-        x = _array(repr(self), "x", x)
+        x = _array(self, "x", x)
         if x.ndim < 1:
             raise ValueError(f"{self!r}: x must have a batch axis, got a scalar")
         self._shape = x.shape

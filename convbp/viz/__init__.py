@@ -7,15 +7,19 @@ notebooks call them instead of drawing by hand. Requires Matplotlib and Pillow.
 from .gif import figure_to_rgb, frames_to_gif, show_figure, show_gif
 from .grid import COLORS, draw_grid, finish_axes, subscript
 from .recipe import RecipeLayout, recipe_animation, recipe_figure, recipe_layout
+from .training import curve_stats, image_grid_figure, learning_curves_figure
 from .windows import window_cells, windows_figure
 
 __all__ = [
     "COLORS",
     "RecipeLayout",
+    "curve_stats",
     "draw_grid",
     "figure_to_rgb",
     "finish_axes",
     "frames_to_gif",
+    "image_grid_figure",
+    "learning_curves_figure",
     "recipe_animation",
     "recipe_figure",
     "recipe_layout",
