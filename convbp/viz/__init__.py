@@ -6,6 +6,7 @@ notebooks call them instead of drawing by hand. Requires Matplotlib and Pillow.
 
 from .gif import figure_to_rgb, frames_to_gif, show_figure, show_gif
 from .grid import COLORS, draw_grid, finish_axes, subscript
+from .pooling import pool_routes, pool_routing_figure
 from .recipe import RecipeLayout, recipe_animation, recipe_figure, recipe_layout
 from .training import curve_stats, image_grid_figure, learning_curves_figure
 from .windows import window_cells, windows_figure
@@ -20,6 +21,8 @@ __all__ = [
     "frames_to_gif",
     "image_grid_figure",
     "learning_curves_figure",
+    "pool_routes",
+    "pool_routing_figure",
     "recipe_animation",
     "recipe_figure",
     "recipe_layout",
