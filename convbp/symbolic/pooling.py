@@ -100,6 +100,26 @@ class PoolDerivation(NamedTuple):
         dx = np.array([float(e.subs(subs)) for e in self.dx.flat]).reshape(self.x.shape)
         return y, dx
 
+    def latex(self, which: str = "dx") -> str:
+        r"""The equations of ``which`` (``"y"`` or ``"dx"``) as one LaTeX ``aligned`` block.
+
+        Examples
+        --------
+        >>> print(derive_pool("avg", 2, 2).latex("y"))
+        \begin{aligned}y_{0} &= \frac{x_{0}}{2} + \frac{x_{1}}{2}\end{aligned}
+        """
+        if which not in ("y", "dx"):
+            raise ValueError(f"{OP}.latex: which must be 'y' or 'dx', got {which!r}")
+        names = {s: "\\" + s.name for s in self.delta.flat}
+        rows = []
+        for sym_, expr in zip(self.x.flat if which == "dx" else self.delta.flat,
+                              getattr(self, which).flat):
+            sub = sym_.name.split("_", 1)[1]
+            lhs = (r"\frac{\partial L}{\partial x_" + sub + "}" if which == "dx"
+                   else "y_" + sub)
+            rows.append(lhs + " &= " + sympy.latex(expr, symbol_names=names))
+        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
     def linear_coefficients(self) -> np.ndarray:
         r"""The matrix :math:`\partial y_o / \partial x_a`, shape ``(out, in)`` (flattened).
 
