@@ -43,11 +43,20 @@ from ._validate import check_batched, check_shape, float_dtype
 from .geometry import pool_geometry
 from .pool import avg_pool, avg_pool_backward, max_pool, max_pool_backward
 
-__all__ = ["lp_pool", "lp_pool_backward"]
+__all__ = ["check_norm_type", "lp_pool", "lp_pool_backward"]
 
 
-def _check_norm_type(op: str, norm_type) -> float:
-    """``norm_type`` as a float ``p``; a positive real number or ``inf``."""
+def check_norm_type(op: str, norm_type) -> float:
+    """Return ``norm_type`` as a float ``p``; it must be a positive real number or ``inf``.
+
+    Raises ``TypeError`` (not a real number, or a bool) or ``ValueError`` (zero,
+    negative, NaN, ``-inf``) with a message naming ``op`` and the value.
+
+    Examples
+    --------
+    >>> check_norm_type("lp_pool", 2)
+    2.0
+    """
     if isinstance(norm_type, bool) or not isinstance(norm_type, numbers.Real):
         raise TypeError(f"{op}: norm_type must be a positive real number or inf, "
                         f"got {norm_type!r}")
@@ -59,7 +68,7 @@ def _check_norm_type(op: str, norm_type) -> float:
 
 
 def _prepare(op: str, x, norm_type, kernel_size, stride):
-    p = _check_norm_type(op, norm_type)
+    p = check_norm_type(op, norm_type)
     x = check_batched(op, x)
     geom = pool_geometry(op, x.shape[2:], kernel_size, stride, 0)
     return x.astype(float_dtype(x), copy=False), p, geom

@@ -205,3 +205,35 @@ def test_against_pytorch(case, p):
     np.testing.assert_allclose(lp_pool(x, p, *case[1:]), yt.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(lp_pool_backward(dy, x, p, *case[1:]), xt.grad.numpy(),
                                rtol=1e-10, atol=1e-14)
+
+
+# --------------------------------------------------------------------------- nn.LPPool
+
+def test_nn_lppool_layer():
+    from convbp import nn
+
+    x, dy = _data((7, 6), 3, (2, 1), seed=13, positive=True)
+    layer = nn.LPPool(3, 3, stride=(2, 1))
+    with pytest.raises(ValueError, match=r"LPPool\(3, 3, stride=\(2, 1\)\): backward called "
+                                         r"before forward"):
+        layer.backward(dy)
+    y = layer.forward(x)
+    np.testing.assert_array_equal(y, lp_pool(x, 3, 3, (2, 1)))
+    dx = layer.backward(dy)
+    np.testing.assert_array_equal(dx, lp_pool_backward(dy, x, 3, 3, (2, 1)))
+    # the layer inside a network: finite differences on a random direction
+    model = nn.Sequential(nn.Conv(3, 2, 3, padding=1, rng=np.random.default_rng(0)),
+                          nn.ReLU(), nn.LPPool(2, 2), nn.Flatten())
+    v = np.random.default_rng(2).standard_normal(x.shape)
+    g = np.random.default_rng(3).standard_normal(model.forward(x).shape)
+    h = 1e-6
+    fd = np.sum(g * (model.forward(x + h * v) - model.forward(x - h * v))) / (2 * h)
+    model.forward(x)
+    assert np.isclose(np.sum(model.backward(g) * v), fd, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"LPPool: norm_type must be a positive real number "
+                                         r"or inf, got 0"):
+        nn.LPPool(0, 2)
+    with pytest.raises(ValueError, match=r"LPPool\(3, 3, stride=\(2, 1\)\): dy must have "):
+        layer.backward(dy[..., :1])
+    with pytest.raises(ValueError, match=r"LPPool\(2, 9\): lp_pool: window of size 9"):
+        nn.LPPool(2, 9).forward(x)
