@@ -118,23 +118,23 @@ def chain_figure(model, input_shape) -> Figure:
     """
     steps = chain_steps(model, input_shape)
     n = len(steps)
-    box_w, gap = 1.5, 0.9
+    box_w, gap = 1.4, 0.8
     x_end = 1.6 + n * (box_w + gap)
-    fig = Figure(figsize=(0.6 * (x_end + 0.9), 2.0))
+    fig = Figure(figsize=(0.5 * (x_end + 0.9), 2.1))
     ax = fig.add_subplot()
-    ax.text(0.3, 1.0, "input", ha="center", va="center", fontsize=9)
+    ax.text(0.3, 1.0, "input", ha="center", va="center", fontsize=11)
     ax.text(1.6 - gap / 2, 1.75, _shape_text(input_shape), ha="center", va="bottom",
-            fontsize=8)
+            fontsize=10)
     for i, step in enumerate(steps):
         x0 = 1.6 + i * (box_w + gap)
         color = {"Conv": COLORS["kernel"], "Linear": COLORS["kernel"]}.get(
             step.name, COLORS["input"])
         ax.add_patch(Rectangle((x0, 0.6), box_w, 0.8, facecolor=color, edgecolor="0.3"))
-        ax.text(x0 + box_w / 2, 1.0, step.name, ha="center", va="center", fontsize=9)
+        ax.text(x0 + box_w / 2, 1.0, step.name, ha="center", va="center", fontsize=11)
         xe = x0 + box_w + gap / 2
         ax.text(xe, 1.75, _shape_text(step.out_shape), ha="center", va="bottom",
-                fontsize=8)
-        ax.text(x0 + box_w / 2, 0.35, step.backward, ha="center", va="top", fontsize=8,
+                fontsize=10)
+        ax.text(x0 + box_w / 2, 0.35, step.backward, ha="center", va="top", fontsize=10,
                 color="#2b6e2b")
         # forward arrow into the box (top), backward arrow out of it (bottom)
         ax.add_patch(FancyArrowPatch((x0 - gap + 0.05, 1.15), (x0 - 0.05, 1.15),
@@ -145,9 +145,9 @@ def chain_figure(model, input_shape) -> Figure:
                                  arrowstyle="-|>", mutation_scale=9, color="0.25"))
     ax.add_patch(FancyArrowPatch((x_end - 0.05, 0.8), (x_end - gap + 0.05, 0.8),
                                  arrowstyle="-|>", mutation_scale=9, color="#2b6e2b"))
-    ax.text(x_end + 0.25, 1.0, "loss", ha="center", va="center", fontsize=9)
+    ax.text(x_end + 0.25, 1.0, "loss", ha="center", va="center", fontsize=11)
     ax.set_xlim(-0.3, x_end + 0.6)
-    ax.set_ylim(-0.7, 2.2)
+    ax.set_ylim(-0.8, 2.2)
     ax.axis("off")
     fig.subplots_adjust(left=0.0, right=1.0, bottom=0.0, top=1.0)
     return fig
