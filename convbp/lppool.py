@@ -35,42 +35,18 @@ The forward and backward reuse the window arithmetic of average pooling: ``S`` i
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from ._validate import check_batched, check_shape, float_dtype
-from .geometry import pool_geometry
+from ._checks import check_norm_type, check_pool, check_pool_dy, float_dtype
 from .pool import avg_pool, avg_pool_backward, max_pool, max_pool_backward
 
-__all__ = ["check_norm_type", "lp_pool", "lp_pool_backward"]
-
-
-def check_norm_type(op: str, norm_type) -> float:
-    """Return ``norm_type`` as a float ``p``; it must be a positive real number or ``inf``.
-
-    Raises ``TypeError`` (not a real number, or a bool) or ``ValueError`` (zero,
-    negative, NaN, ``-inf``) with a message naming ``op`` and the value.
-
-    Examples
-    --------
-    >>> check_norm_type("lp_pool", 2)
-    2.0
-    """
-    if isinstance(norm_type, bool) or not isinstance(norm_type, numbers.Real):
-        raise TypeError(f"{op}: norm_type must be a positive real number or inf, "
-                        f"got {norm_type!r}")
-    p = float(norm_type)
-    if math.isnan(p) or p <= 0:
-        raise ValueError(f"{op}: norm_type must be a positive real number or inf, "
-                         f"got {norm_type!r}")
-    return p
+__all__ = ["lp_pool", "lp_pool_backward"]
 
 
 def _prepare(op: str, x, norm_type, kernel_size, stride):
     p = check_norm_type(op, norm_type)
-    x = check_batched(op, x)
-    geom = pool_geometry(op, x.shape[2:], kernel_size, stride, 0)
+    x, geom = check_pool(op, x, kernel_size, stride, 0)
     return x.astype(float_dtype(x), copy=False), p, geom
 
 
@@ -177,8 +153,7 @@ def lp_pool_backward(dy, x, norm_type, kernel_size, stride=None) -> np.ndarray:
     """
     op = "lp_pool_backward"
     x, p, geom = _prepare(op, x, norm_type, kernel_size, stride)
-    dy = check_shape(op, "dy", dy, x.shape[:2] + geom.out_size,
-                     "the output of lp_pool for these arguments")
+    dy = check_pool_dy(op, "lp_pool", dy, x, geom)
     dtype = float_dtype(x, dy)
     x = x.astype(dtype, copy=False)
     dy = dy.astype(dtype, copy=False)

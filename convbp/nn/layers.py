@@ -44,7 +44,8 @@ from contextlib import contextmanager
 import numpy as np
 
 from .. import avg_pool, avg_pool_backward, conv, conv_backward, max_pool, max_pool_backward
-from ..lppool import check_norm_type, lp_pool, lp_pool_backward
+from .._checks import check_norm_type
+from ..lppool import lp_pool, lp_pool_backward
 from ..geometry import as_padding, as_tuple
 from .init import as_generator, he_normal
 
