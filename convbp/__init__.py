@@ -12,6 +12,7 @@ Conventions follow PyTorch: ``x`` is ``(N, C_in, *spatial)``, ``w`` is
 from . import geometry, gradcheck, reference
 from ._types import Gradients
 from .convolution import conv, conv_backward, conv_transpose
+from .lppool import lp_pool, lp_pool_backward
 from .pool import avg_pool, avg_pool_backward, max_pool, max_pool_backward
 from .padding import pad_or_crop
 from .recipe import conv_backward_as_convolutions, dilate, flip
@@ -43,6 +44,8 @@ __all__ = [
     "flip",
     "geometry",
     "gradcheck",
+    "lp_pool",
+    "lp_pool_backward",
     "max_pool",
     "max_pool_backward",
     "nn",

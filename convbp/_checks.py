@@ -12,6 +12,7 @@ calls the scalar checks below; the array checks at the end call the geometry.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -26,6 +27,7 @@ __all__ = [
     "check_conv_operands",
     "check_fits",
     "check_groups",
+    "check_norm_type",
     "check_pool",
     "check_pool_dy",
     "check_shape",
@@ -310,6 +312,27 @@ def check_backward(op: str, dy, x, w, stride, padding, dilation, groups):
     expected = (x.shape[0], w.shape[0], *geom.out_size)
     dy = check_shape(op, "dy", dy, expected, "the output of conv for these arguments")
     return x, w, dy, geom, groups
+
+
+def check_norm_type(op: str, norm_type) -> float:
+    """Return ``norm_type`` as a float ``p``; it must be a positive real number or ``inf``.
+
+    Raises ``TypeError`` (not a real number, or a bool) or ``ValueError`` (zero,
+    negative, NaN, ``-inf``) with a message naming ``op`` and the value.
+
+    Examples
+    --------
+    >>> check_norm_type("lp_pool", 2)
+    2.0
+    """
+    if isinstance(norm_type, bool) or not isinstance(norm_type, numbers.Real):
+        raise TypeError(f"{op}: norm_type must be a positive real number or inf, "
+                        f"got {norm_type!r}")
+    p = float(norm_type)
+    if math.isnan(p) or p <= 0:
+        raise ValueError(f"{op}: norm_type must be a positive real number or inf, "
+                         f"got {norm_type!r}")
+    return p
 
 
 def check_pool(op: str, x, kernel_size, stride, padding):

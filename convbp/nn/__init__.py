@@ -24,7 +24,8 @@ One training step of a small convolutional network:
 """
 
 from . import init
-from .layers import AvgPool, Conv, Flatten, Layer, Linear, MaxPool, ReLU, Sequential
+from .layers import (AvgPool, Conv, Flatten, Layer, Linear, LPPool, MaxPool, ReLU,
+                     Sequential)
 from .losses import mse, softmax_cross_entropy
 from .optim import SGD
 
@@ -34,6 +35,7 @@ __all__ = [
     "Flatten",
     "Layer",
     "Linear",
+    "LPPool",
     "MaxPool",
     "ReLU",
     "SGD",

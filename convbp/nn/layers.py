@@ -44,10 +44,13 @@ from contextlib import contextmanager
 import numpy as np
 
 from .. import avg_pool, avg_pool_backward, conv, conv_backward, max_pool, max_pool_backward
+from .._checks import check_norm_type
+from ..lppool import lp_pool, lp_pool_backward
 from ..geometry import as_padding, as_tuple
 from .init import as_generator, he_normal
 
-__all__ = ["Layer", "Conv", "Linear", "ReLU", "MaxPool", "AvgPool", "Flatten", "Sequential"]
+__all__ = ["Layer", "Conv", "Linear", "ReLU", "MaxPool", "AvgPool", "LPPool", "Flatten",
+           "Sequential"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -481,6 +484,65 @@ class AvgPool(_Pool):
         # avg_pool_backward reads only the shape and dtype of x: a zero-stride view
         x_stand_in = np.broadcast_to(np.zeros((), dtype=dtype), shape)
         return avg_pool_backward(self._dy(dy, self._y_shape), x_stand_in, **self._window())
+
+
+class LPPool(_Pool):
+    r"""Power-average pooling: :func:`convbp.lp_pool` and :func:`convbp.lp_pool_backward`.
+
+    ``y_o = (sum over the window of x**p) ** (1/p)``, PyTorch's ``LPPool1d/2d/3d``
+    (no padding; ``p = 2`` is L2 pooling, ``p = inf`` max pooling of ``|x|``). Each
+    window cell receives ``dy_o * (x_a / y_o)**(p-1)``; a window whose power sum is
+    zero passes no gradient. The layer keeps its input. Derived in the book's chapter
+    :ref:`pooling-activations`.
+
+    Parameters
+    ----------
+    norm_type : float
+        The power ``p > 0``, or ``inf``.
+    kernel_size : int or tuple of int
+    stride : int or tuple of int, optional
+        Defaults to ``kernel_size``.
+
+    See Also
+    --------
+    MaxPool, AvgPool, convbp.lp_pool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from convbp.nn import LPPool
+    >>> pool = LPPool(2, 2)
+    >>> pool.forward(np.array([[[3.0, 4.0, 0.0, 0.0]]]))
+    array([[[5., 0.]]])
+    >>> pool.backward(np.array([[[10.0, 10.0]]]))
+    array([[[6., 8., 0., 0.]]])
+    """
+
+    def __init__(self, norm_type, kernel_size, stride=None):
+        self.norm_type = check_norm_type("LPPool", norm_type)
+        super().__init__(kernel_size, stride)
+
+    def _window(self):
+        return dict(kernel_size=self.kernel_size, stride=self.stride)
+
+    def forward(self, x):
+        x = self._input(x)
+        with _named(self):
+            y = lp_pool(x, self.norm_type, **self._window())
+        self._x, self._y_shape = x, y.shape
+        return y
+
+    def backward(self, dy):
+        x = self._saved(self._x)
+        return lp_pool_backward(self._dy(dy, self._y_shape), x, self.norm_type,
+                                **self._window())
+
+    def __repr__(self):
+        p = self.norm_type
+        args = [repr(int(p) if p.is_integer() else p), repr(self.kernel_size)]
+        if self.stride is not None:
+            args.append(f"stride={self.stride!r}")
+        return f"LPPool({', '.join(args)})"
 
 
 # --------------------------------------------------------------------------- reshaping

@@ -4,14 +4,19 @@ Every picture in the book comes from a function here (tested in ``tests/test_viz
 notebooks call them instead of drawing by hand. Requires Matplotlib and Pillow.
 """
 
+from .chain import ChainStep, chain_figure, chain_steps
 from .gif import figure_to_rgb, frames_to_gif, show_figure, show_gif
 from .grid import COLORS, draw_grid, finish_axes, subscript
+from .pooling import pool_routes, pool_routing_figure
 from .recipe import RecipeLayout, recipe_animation, recipe_figure, recipe_layout
 from .training import curve_stats, image_grid_figure, learning_curves_figure
 from .windows import window_cells, windows_figure
 
 __all__ = [
     "COLORS",
+    "ChainStep",
+    "chain_figure",
+    "chain_steps",
     "RecipeLayout",
     "curve_stats",
     "draw_grid",
@@ -20,6 +25,8 @@ __all__ = [
     "frames_to_gif",
     "image_grid_figure",
     "learning_curves_figure",
+    "pool_routes",
+    "pool_routing_figure",
     "recipe_animation",
     "recipe_figure",
     "recipe_layout",
