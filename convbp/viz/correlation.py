@@ -3,9 +3,9 @@ r"""Pictures of correlation versus convolution: which kernel tap multiplies whic
 Used in :ref:`correlation-convolution`. One spatial dimension, input
 length ``n``, kernel length ``k``::
 
-    correlation   (x corr w)[i] = sum_m  w[m] * x[i + m]
-    convolution   (x conv w)[i] = sum_m  w[m] * x[i - m]
-                                = (x corr flip(w))[i - (k-1)]
+    correlation   (x corr w)[o] = sum_m  w[m] * x[o + m]
+    convolution   (x conv w)[o] = sum_m  w[m] * x[o - m]
+                                = (x corr flip(w))[o - (k-1)]
 
 with ``x`` zero outside ``0 <= a < n``. ``mode="valid"`` keeps the outputs whose window
 lies inside the input (like ``np.correlate`` / ``np.convolve`` with ``mode="valid"``),
@@ -64,7 +64,7 @@ def correlation_taps(input_size, kernel_size, *, mode="valid", flipped=False,
     -------
     list of (int, list of (int, int))
         One entry per output, in the order NumPy returns them: the output's index
-        ``i`` in the defining formula, and the pairs ``(a, m)`` "input ``a`` times tap
+        ``o`` in the defining formula, and the pairs ``(a, m)`` "input ``a`` times tap
         ``m``" of its sum, one per tap, in the order of the window's cells. In mode
         ``"full"`` some ``a`` fall outside ``0 <= a < n``: those inputs are zero padding.
 
