@@ -9,6 +9,7 @@ from .gif import figure_to_rgb, frames_to_gif, show_figure, show_gif
 from .grid import COLORS, draw_grid, finish_axes, subscript
 from .pooling import pool_routes, pool_routing_figure
 from .recipe import RecipeLayout, recipe_animation, recipe_figure, recipe_layout
+from .scatter import scatter_figure, scatter_terms
 from .training import curve_stats, image_grid_figure, learning_curves_figure
 from .windows import window_cells, windows_figure
 
@@ -30,6 +31,8 @@ __all__ = [
     "recipe_animation",
     "recipe_figure",
     "recipe_layout",
+    "scatter_figure",
+    "scatter_terms",
     "show_figure",
     "show_gif",
     "subscript",

@@ -3,9 +3,9 @@ r"""Pictures of correlation versus convolution: which kernel tap multiplies whic
 Used in :ref:`correlation-convolution`. One spatial dimension, input
 length ``n``, kernel length ``k``::
 
-    correlation   (x corr w)[i] = sum_m  w[m] * x[i + m]
-    convolution   (x conv w)[i] = sum_m  w[m] * x[i - m]
-                                = (x corr flip(w))[i - (k-1)]
+    correlation   (x corr w)[o] = sum_m  w[m] * x[o + m]
+    convolution   (x conv w)[o] = sum_m  w[m] * x[o - m]
+                                = (x corr flip(w))[o - (k-1)]
 
 with ``x`` zero outside ``0 <= a < n``. ``mode="valid"`` keeps the outputs whose window
 lies inside the input (like ``np.correlate`` / ``np.convolve`` with ``mode="valid"``),
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from .._checks import as_tuple
 from ..geometry import conv_geometry
@@ -63,7 +64,7 @@ def correlation_taps(input_size, kernel_size, *, mode="valid", flipped=False,
     -------
     list of (int, list of (int, int))
         One entry per output, in the order NumPy returns them: the output's index
-        ``i`` in the defining formula, and the pairs ``(a, m)`` "input ``a`` times tap
+        ``o`` in the defining formula, and the pairs ``(a, m)`` "input ``a`` times tap
         ``m``" of its sum, one per tap, in the order of the window's cells. In mode
         ``"full"`` some ``a`` fall outside ``0 <= a < n``: those inputs are zero padding.
 
@@ -99,12 +100,12 @@ def correlation_figure(input_size, kernel_size, *, mode="valid", output=None,
                        names=("x", "w")) -> Figure:
     r"""Correlation (kernel as is) and convolution (kernel flipped) of a 1-D input, side by side.
 
-    Two panels. Each shows the input as a strip of cells labelled :math:`x_a` (zero
+    Two panels, stacked. Each shows the input as a strip of cells labelled :math:`x_a` (zero
     padding, in mode ``"full"``, labelled 0 and grey) and, under it, one strip per
     output with the kernel tap :math:`w_m` written in the cell of the input it
     multiplies: left the correlation :math:`(x \star w)_i = \sum_m w_m x_{i+m}`, right
     the convolution :math:`(x \ast w)_i = \sum_m w_m x_{i-m}`. Each strip is labelled
-    with its index ``i`` in that formula.
+    with its index ``o`` in that formula.
 
     Parameters
     ----------
@@ -121,7 +122,7 @@ def correlation_figure(input_size, kernel_size, *, mode="valid", output=None,
     Returns
     -------
     matplotlib.figure.Figure
-        Two axes: the correlation, then the convolution.
+        Two axes, one above the other: the correlation, then the convolution.
 
     Examples
     --------
@@ -147,13 +148,15 @@ def correlation_figure(input_size, kernel_size, *, mode="valid", output=None,
     header = _strip_labels(names, n, lo, P)
     x_name, w_name = names
     panels = [
-        (False, r"\star", f"correlation: ${w_name}_m$ on ${x_name}_{{i+m}}$"),
-        (True, r"\ast", f"convolution: ${w_name}_m$ on ${x_name}_{{i-m}}$"),
+        (False, r"\star", f"correlation: ${w_name}_m$ on ${x_name}_{{o+m}}$"),
+        (True, r"\ast", f"convolution: ${w_name}_m$ on ${x_name}_{{o-m}}$"),
     ]
     height = 1.0 + 1.6 + _ROW_GAP * len(shown)    # title, input strip, output strips
-    fig = Figure(figsize=(2 * (P + 3.4) * CELL_INCHES, height * CELL_INCHES * 1.08))
+    # the two panels are stacked, so that the figure fits the book's text column
+    fig = Figure(figsize=((P + 3.4) * CELL_INCHES * 1.25,
+                          (2 * height + 1.2) * CELL_INCHES * 1.1))
     for p, (flipped, sym, title) in enumerate(panels):
-        ax = fig.add_subplot(1, 2, p + 1)
+        ax = fig.add_subplot(2, 1, p + 1)
         rows = correlation_taps(n, geom.kernel_size[0], mode=mode, flipped=flipped, _op=op)
         draw_grid(ax, (1, P), labels=[header], colors=[base], fontsize=10, title=title)
         for r, o in enumerate(shown):
@@ -168,12 +171,19 @@ def correlation_figure(input_size, kernel_size, *, mode="valid", output=None,
             ax.text(-0.3, y + 0.5, name, ha="right", va="center", fontsize=11)
         finish_axes(ax)
         ax.set_xlim(-3.2, P + 0.2)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.98, wspace=0.08)
+    handles = [Patch(facecolor=COLORS["window"], edgecolor="0.35",
+                     label=f"${w_name}_m$ multiplies this entry")]
+    if mode == "full":
+        handles.append(Patch(facecolor=COLORS["pad"], edgecolor="0.35",
+                             label="zero padding"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9,
+               frameon=False, handlelength=1.4)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.07, top=0.99, hspace=0.05)
     return fig
 
 
 def rotation_figure(kernel_size, *, name="w") -> Figure:
-    r"""A kernel and its 180-degree rotation, each cell labelled with its original tap.
+    r"""A kernel and the flipped kernel, each cell labelled with its original tap.
 
     The rotated labels are computed by :func:`convbp.flip` (the function the backward
     pass uses), applied to the tap indices: cell ``(i, j)`` of the right panel holds
@@ -189,7 +199,7 @@ def rotation_figure(kernel_size, *, name="w") -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
-        Two axes: the kernel, then its rotation.
+        Two axes: the kernel, then the flipped kernel (every axis reversed).
 
     Examples
     --------
@@ -215,7 +225,7 @@ def rotation_figure(kernel_size, *, name="w") -> Figure:
     fig = Figure(figsize=(2 * (grid2[1] + 1.2) * CELL_INCHES * 1.3,
                           (grid2[0] + 1.2) * CELL_INCHES * 1.3))
     for p, (labels, title) in enumerate([(orig, f"${name}$"),
-                                         (rot, rf"$\mathrm{{rot}}_{{180}}({name})$")]):
+                                         (rot, rf"$\mathrm{{flip}}({name})$")]):
         ax = fig.add_subplot(1, 2, p + 1)
         draw_grid(ax, grid2, labels=labels, colors=colors, fontsize=11, title=title)
         finish_axes(ax)

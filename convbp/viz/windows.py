@@ -11,6 +11,7 @@ import itertools
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from ..geometry import conv_geometry
 from .grid import COLORS, draw_grid, finish_axes, subscript
@@ -72,14 +73,30 @@ def _base_colors(geom):
     return colors, hatches
 
 
+def _legend(fig, geom, hatches):
+    """One legend entry per kind of cell that the figure shows."""
+    entries = [("input", "", "input"), ("window", "", "read by this window")]
+    if any(lo or hi for lo, hi in geom.padding):
+        entries.insert(1, ("pad", "", "zero padding"))
+    if np.any(hatches != ""):
+        entries.append(("leftover", "///", "never read"))
+    handles = [Patch(facecolor=COLORS[c], edgecolor="0.35", hatch=h or None, label=t)
+               for c, h, t in entries]
+    narrow = fig.get_figwidth() < 5.5
+    fig.legend(handles=handles, loc="lower center", fontsize=9,
+               ncol=min(len(handles), 2) if narrow else len(handles),
+               frameon=False, handlelength=1.4, columnspacing=1.2)
+
+
 def windows_figure(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
                    max_panels: int = 16) -> Figure:
     """Draw every sliding window of a 1-D or 2-D convolution on the padded input.
 
     1-D: one strip per output ``y_o``, the cells it reads marked with the tap ``w_m``
     that multiplies them. 2-D: one small panel per output position (at most
-    ``max_panels``). Padding is grey, real input blue, and the leftover rows that no
-    window reads are red and hatched.
+    ``max_panels``), with the input index of each row and column. Padding is grey,
+    real input blue, the window yellow, and the leftover rows that no window reads
+    red and hatched; a legend names the kinds of cell shown.
 
     Parameters
     ----------
@@ -110,22 +127,39 @@ def windows_figure(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
                          f"max_panels={max_panels}; pick a smaller example")
     rows, cols = geom.out_size
     ph, pw = geom.padded_size
-    fig = Figure(figsize=(cols * (pw + 1) * CELL_INCHES * 0.6, rows * (ph + 1.6) * CELL_INCHES * 0.6))
+    (lo1, _), (lo2, _) = geom.padding
+    fig = Figure(figsize=(cols * (pw + 1.6) * CELL_INCHES * 0.75,
+                          (rows * (ph + 2.2) + 1.2) * CELL_INCHES * 0.75))
     for k, o in enumerate(panels):
         ax = fig.add_subplot(rows, cols, k + 1)
         c = colors.copy()
         for cell in window_cells(geom, o):
             c[cell] = COLORS["window"]
-        draw_grid(ax, (ph, pw), colors=c, hatches=hatches, title=subscript("y", o), fontsize=8)
+        title = f"$y_{{{o[0]},{o[1]}}}$"
+        draw_grid(ax, (ph, pw), colors=c, hatches=hatches, title=title, fontsize=9)
+        # input indices a along each axis (padding cells have none)
+        for i in range(ph):
+            if 0 <= i - lo1 < geom.in_size[0]:
+                ax.text(-0.25, i + 0.5, str(i - lo1), ha="right", va="center",
+                        fontsize=8, color="0.35")
+        for j in range(pw):
+            if 0 <= j - lo2 < geom.in_size[1]:
+                ax.text(j + 0.5, ph + 0.45, str(j - lo2), ha="center", va="center",
+                        fontsize=8, color="0.35")
         finish_axes(ax)
-    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.95, wspace=0.15, hspace=0.25)
+    _legend(fig, geom, hatches)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.1, top=0.97, wspace=0.2, hspace=0.2)
     return fig
 
 
 def _windows_1d(geom, colors, hatches) -> Figure:
     (P,), (n,), ((lo, _hi),) = geom.padded_size, geom.in_size, geom.padding
     (O,) = geom.out_size
-    fig = Figure(figsize=((P + 2.2) * CELL_INCHES * 1.25, (O + 2.2) * CELL_INCHES * 1.5))
+    width = (P + 2.2) * CELL_INCHES * 1.25
+    unit = width / (P + 2.8)                   # inches per cell (equal aspect)
+    legend = 0.45                              # inches below the strips
+    height = (1.6 + 1.25 * O + 0.2) * unit + legend
+    fig = Figure(figsize=(width, height))
     ax = fig.add_subplot()
     header = [subscript("x", a - lo) if 0 <= a - lo < n else "0" for a in range(P)]
     draw_grid(ax, (1, P), labels=[header], colors=[list(colors)], hatches=[list(hatches)],
@@ -143,4 +177,6 @@ def _windows_1d(geom, colors, hatches) -> Figure:
         ax.text(-0.3, y + 0.5, subscript("y", o), ha="right", va="center", fontsize=12)
     finish_axes(ax)
     ax.set_xlim(-2.6, P + 0.2)
+    _legend(fig, geom, hatches)
+    fig.subplots_adjust(left=0.0, right=1.0, top=1.0, bottom=legend / height)
     return fig
