@@ -7,8 +7,9 @@ Used in the chapter :ref:`general-rule`, which shows the results of
   :math:`[a = b]` for SymPy's Kronecker delta (so it is never confused with the
   gradient :math:`\delta`), :math:`\tilde\delta` for the dilated and
   :math:`\hat\delta` for the dilated-and-padded gradient, :math:`\bar x` for the padded
-  input and :math:`\operatorname{flip}(w)` for the flipped kernel; a long
-  ``Piecewise`` condition is broken into one line per clause so that it fits a phone.
+  input and :math:`\operatorname{flip}(w)` for the flipped kernel; the right-hand side
+  goes under the left one, and a ``Piecewise`` puts each clause of its condition on a
+  line of its own, so that a step fits a phone's width.
 * :func:`evaluate_step` evaluates the last (or any) step on NumPy arrays with nothing
   but SymPy's ``subs`` and ``doit`` and the definitions of
   :func:`~convbp.symbolic.closed_form.definitions`. It shares no code with
@@ -44,21 +45,23 @@ class _BookPrinter(LatexPrinter):
         tex = rf"\left[{a} = {b}\right]"
         return tex if exp is None else rf"{tex}^{{{exp}}}"
 
+    def _print_Piecewise(self, expr):
+        # One clause per line, under its value: narrow enough for a phone.
+        rows = []
+        for value, cond in expr.args:
+            if cond == sympy.true:
+                rows.append(self._print(value) + r" \ \text{otherwise}")
+                continue
+            rows.append(self._print(value) + r" \ \text{if}")
+            clauses = cond.args if isinstance(cond, sympy.And) else (cond,)
+            rows += [r"\quad " + self._print(c) for c in clauses]
+        return r"\left\{\begin{array}{l}" + r" \\ ".join(rows) + r"\end{array}\right."
+
     def _print_Indexed(self, expr):
         name = str(expr.base.label)
         base = BOOK_NAMES.get(name, self._print(expr.base.label))
         index = ",".join(self._print(i) for i in expr.indices)
         return f"{base}_{{{index}}}"
-
-
-def _wrap_conditions(tex: str) -> str:
-    """One clause of a ``Piecewise`` condition per line."""
-    head, sep, rest = tex.partition(r"\text{for}\: ")
-    if not sep:
-        return tex
-    cond, sep2, tail = rest.partition(r" \\")
-    cond = r"\begin{array}{l}" + cond.replace(r" \wedge ", r" \wedge \\ ") + r"\end{array}"
-    return head + sep + cond + sep2 + tail
 
 
 def step_latex(step: cf.Step, *, label: bool = True) -> str:
@@ -81,11 +84,15 @@ def step_latex(step: cf.Step, *, label: bool = True) -> str:
     >>> from convbp.symbolic import closed_form as cf
     >>> print(step_latex(cf.dx_steps()[0], label=False))
     \frac{\partial L}{\partial {x}_{a}} = \sum_{o=0}^{O - 1} \delta_{o} \sum_{m=0}^{k - 1} \left[a = d m + o s - p_{lo}\right] w_{m}
-    >>> step_latex(cf.dx_steps()[-1]).endswith(r"\qquad \text{(flip)}")
+    >>> r"\qquad \text{(flip)}" in step_latex(cf.dx_steps()[-1])
     True
     """
-    tex = _wrap_conditions(_BookPrinter().doprint(step.eq))
-    return tex + (r"\qquad \text{(%s)}" % step.name if label else "")
+    printer = _BookPrinter()
+    lhs, rhs = printer.doprint(step.eq.lhs), printer.doprint(step.eq.rhs)
+    if not label:
+        return f"{lhs} = {rhs}"
+    return (r"\begin{aligned}&%s \qquad \text{(%s)} \\ &\quad = %s\end{aligned}"
+            % (lhs, step.name, rhs))
 
 
 def evaluate_step(step: cf.Step, which: str, *, n: int, k: int, stride: int = 1,
