@@ -94,9 +94,11 @@ def test_windows_figure_counts():
 
 def test_recipe_figure_panels_and_leftover():
     fig = viz.recipe_figure((6, 5), (3, 3), stride=2)
-    assert len(fig.axes) == 4
+    assert len(fig.axes) == 5                      # four panels and the legend
     # rows: (6-3) mod 2 = 1 leftover row of 5 cells; cols: (5-3) mod 2 = 0
-    assert _hatched(fig) == 5
+    dx_panel, legend_ax = fig.axes[3], fig.axes[4]
+    assert sum(1 for p in dx_panel.patches if p.get_hatch()) == 5
+    assert any("never read" in t.get_text() for t in legend_ax.texts)
     with pytest.raises(ValueError, match="recipe_figure: input_size must have 1 or 2 dims"):
         viz.recipe_figure((3, 3, 3), 2)
 

@@ -62,7 +62,7 @@ def test_figure_draws_each_copy_where_the_formula_puts_it(geo):
     O, k, s, p, op, d = geo
     g = conv_transpose_geometry("t", (O,), (k,), s, p, op, d)
     fig = transpose_figure(O, k, stride=s, padding=p, output_padding=op, dilation=d)
-    assert len(fig.axes) == 1
+    assert len(fig.axes) == 2                        # the panel and the legend
     ax = fig.axes[0]
     taps = [t for t in ax.texts if t.get_text().startswith("$w_")]
     assert len(taps) == O * k
@@ -71,9 +71,11 @@ def test_figure_draws_each_copy_where_the_formula_puts_it(geo):
                     _label_tap(t.get_text())) for t in taps)
     want = sorted((i, a + lo, m) for i in range(O) for m, a in enumerate(scatter_cells(g, i)))
     assert drawn == want
-    # output cells: one y label per output entry, y_0 ... y_{n-1}
-    outputs = [t.get_text() for t in ax.texts if t.get_text().startswith("$y_")]
-    assert outputs == [f"$y_{{{a}}}$" for a in range(g.in_size[0])]
+    # output cells: one dx label per output entry, dx_0 ... dx_{n-1} (backward roles)
+    outputs = [t.get_text() for t in ax.texts if t.get_text().startswith("$dx_")]
+    assert outputs == [f"$dx_{{{a}}}$" for a in range(g.in_size[0])]
+    rows = [t.get_text() for t in ax.texts if t.get_text().startswith(r"$\delta_")]
+    assert len(rows) == O
     # the output_padding cells are hatched in every row (O copies + the sum row)
     hatched = [q for q in ax.patches if q.get_hatch()]
     assert len(hatched) == op * (O + 1)
@@ -89,18 +91,18 @@ def test_figure_draws_each_copy_where_the_formula_puts_it(geo):
 
 def test_one_panel_per_output_padding():
     fig = transpose_figure(3, 3, stride=2, output_padding=[0, 1])
-    assert len(fig.axes) == 2
-    sizes = [sum(t.get_text().startswith("$y_") for t in ax.texts) for ax in fig.axes]
+    assert len(fig.axes) == 3                        # two panels and the legend
+    sizes = [sum(t.get_text().startswith("$dx_") for t in ax.texts) for ax in fig.axes[:2]]
     assert sizes == [7, 8]      # the two input sizes that a stride-2 conv maps to 3 outputs
 
 
 def test_names_label_rows_and_outputs():
     fig = transpose_figure(3, 3, stride=2, padding=((1, 0),), output_padding=1, dilation=2,
-                           names=(r"\delta", "dx"))
+                           names=("x", "y"))
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert [t for t in texts if t.startswith(r"$\delta_")] == [
-        r"$\delta_{%d}$$\,\times$" % i for i in range(3)]
-    assert [t for t in texts if t.startswith("$dx_")] == [f"$dx_{{{a}}}$" for a in range(9)]
+    assert [t for t in texts if t.startswith("$x_")] == [
+        r"$x_{%d}$$\,\times$" % i for i in range(3)]
+    assert [t for t in texts if t.startswith("$y_")] == [f"$y_{{{a}}}$" for a in range(9)]
 
 
 def test_errors_name_the_function_and_parameter():

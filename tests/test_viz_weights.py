@@ -83,8 +83,8 @@ def test_figure_places_each_delta_where_the_formula_says(geo):
     g = _sizes(geo)
     taps = list(np.ndindex(*kernel))
     fig = weight_gradient_figure(size, kernel, stride, padding, dilation, tap=taps)
-    assert len(fig.axes) == 1 + len(taps)
-    for ax, m in zip(fig.axes[1:], taps):
+    assert len(fig.axes) == 2 + len(taps)            # delta-tilde, taps, legend
+    for ax, m in zip(fig.axes[1:-1], taps):
         placed = {}
         for t in ax.texts:
             if _DELTA.match(t.get_text()):
@@ -98,7 +98,7 @@ def test_figure_places_each_delta_where_the_formula_says(geo):
 
 def test_figure_dilated_delta_panel_and_colours():
     fig = weight_gradient_figure((5, 5), (3, 3), stride=2, tap=(1, 2))
-    assert len(fig.axes) == 2
+    assert len(fig.axes) == 3
     # first panel: dilated delta, 3x3 with 4 real entries and 5 inserted zeros
     labels = [t.get_text() for t in fig.axes[0].texts if t.get_text() not in ("",)]
     assert sum(bool(_DELTA.match(s)) for s in labels) == 4 and labels.count("0") == 5
@@ -118,8 +118,9 @@ def test_figure_dilated_delta_panel_and_colours():
 def test_figure_hatches_leftover_and_skips_padding_products():
     # 6x6, k 3, s 2: one leftover row and column, 11 hatched cells per tap panel
     fig = weight_gradient_figure((6, 6), (3, 3), stride=2, tap=[(0, 0), (2, 2)])
-    for ax in fig.axes[1:]:
+    for ax in fig.axes[1:-1]:
         assert sum(1 for p in ax.patches if p.get_hatch()) == 11
+    assert any("never read" in t.get_text() for t in fig.axes[-1].texts)   # legend
     # padding 1: delta_00 at tap w_00 sits on padding; the sum leaves it out
     fig = weight_gradient_figure((6, 6), (3, 3), stride=2, padding=1, tap=(0, 0))
     eq = "".join(t.get_text() for t in fig.axes[1].texts if "partial" in t.get_text()
@@ -136,7 +137,8 @@ def test_figure_products_over_padding_are_dropped():
     assert [a for _, _, a in weight_terms(g, (2,))] == [(2,), None]
     # n 1, k 3, padding (2, 0): one output; tap 0 reads padding only, tap 2 reads x_0
     fig = weight_gradient_figure(1, 3, padding=((2, 0),), tap=[0, 2])
-    eqs = [[t.get_text() for t in ax.texts if "partial" in t.get_text()] for ax in fig.axes[1:]]
+    eqs = [[t.get_text() for t in ax.texts if "partial" in t.get_text()]
+           for ax in fig.axes[1:-1]]
     assert eqs == [[r"$\partial L/\partial w_{0} = 0$"],
                    [r"$\partial L/\partial w_{2} = \delta_{0}x_{0}$"]]
 

@@ -1,13 +1,14 @@
 r"""Pictures of channel connections: which input channel feeds which output channel.
 
-Used in :ref:`channels-groups`. With ``groups`` = G,
-output channel ``c`` belongs to group ``g = c // (C_out/G)`` and reads the input
-channels ``g*C_in/G + j`` for ``j = 0, ..., C_in/G - 1`` through the kernel slice
-``w[c, j]`` (shape ``(*kernel)``). Drawn as a graph, every such pair is one line; as a
+Used in the chapter :ref:`channels-groups`. In the book's notation ``c`` is an input
+channel, ``j`` an output channel and ``g`` a group. With ``groups`` = G, output channel
+``j`` belongs to group ``g = j // (C_out/G)`` and reads the input channels
+``c = g*C_in/G + c_g`` for ``c_g = 0, ..., C_in/G - 1`` through the kernel slice
+``w[j, c_g]`` (shape ``(*kernel)``). Drawn as a graph, every such pair is one line; as a
 ``C_out x C_in`` matrix it is block-diagonal. The backward pass runs along the same
 lines in the other direction: ``dx`` of an input channel collects from every output
-channel it feeds, ``dw[c, j]`` needs that one pair, and ``db[c]`` only ``delta`` of
-channel ``c``.
+channel it feeds, ``dw[j, c_g]`` needs that one pair, and ``db[j]`` only ``delta`` of
+channel ``j``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Polygon, Rectangle
 
 from .grid import COLORS, draw_grid, finish_axes
+from .layout import fontsize_for
 
 __all__ = ["channel_connections", "channels_figure"]
 
@@ -44,10 +46,10 @@ def _check(op, in_channels, out_channels, groups):
 
 def channel_connections(in_channels: int, out_channels: int, groups: int = 1
                         ) -> list[tuple[int, int]]:
-    """The ``(c_out, c_in)`` pairs that a convolution's kernel connects.
+    """The ``(j, c)`` pairs (output channel, input channel) that a kernel connects.
 
-    Output channel ``c_out`` of group ``g = c_out // (C_out/G)`` reads input channel
-    ``c_in = g*C_in/G + j`` through the kernel slice ``w[c_out, j]``.
+    Output channel ``j`` of group ``g = j // (C_out/G)`` reads input channel
+    ``c = g*C_in/G + c_g`` through the kernel slice ``w[j, c_g]``.
 
     Parameters
     ----------
@@ -66,9 +68,9 @@ def channel_connections(in_channels: int, out_channels: int, groups: int = 1
     >>> len(channel_connections(3, 6))
     18
     """
-    c_in, c_out, g = _check("channel_connections", in_channels, out_channels, groups)
-    per_in, per_out = c_in // g, c_out // g
-    return [(co, (co // per_out) * per_in + j) for co in range(c_out) for j in range(per_in)]
+    c_in, c_out, groups = _check("channel_connections", in_channels, out_channels, groups)
+    c_in_g, c_out_g = c_in // groups, c_out // groups
+    return [(j, (j // c_out_g) * c_in_g + c_g) for j in range(c_out) for c_g in range(c_in_g)]
 
 
 def _centres(count, total):
@@ -77,11 +79,11 @@ def _centres(count, total):
     return [offset + i * GAP + BOX_H / 2 for i in range(count)]
 
 
-def _column(ax, x, centres, label, color):
+def _column(ax, x, centres, label, color, fs):
     for c, yc in enumerate(centres):
         ax.add_patch(Rectangle((x, yc - BOX_H / 2), BOX_W, BOX_H, facecolor=color,
                                edgecolor="0.35", linewidth=0.8))
-        ax.text(x + BOX_W / 2, yc, label(c), ha="center", va="center", fontsize=11)
+        ax.text(x + BOX_W / 2, yc, label(c), ha="center", va="center", fontsize=fs)
 
 
 def _group_bands(ax, c_in, c_out, groups, left, right):
@@ -98,7 +100,7 @@ def _group_bands(ax, c_in, c_out, groups, left, right):
                              edgecolor="none", zorder=0))
 
 
-def _graph(ax, c_in, c_out, groups, pairs, backward):
+def _graph(ax, c_in, c_out, groups, pairs, backward, fs):
     total = max(c_in, c_out)
     left, right = _centres(c_in, total), _centres(c_out, total)
     _group_bands(ax, c_in, c_out, groups, left, right)
@@ -111,11 +113,11 @@ def _graph(ax, c_in, c_out, groups, pairs, backward):
         else:
             ax.plot([x0, x1], [left[ci], right[co]], color="0.3", linewidth=1.0)
     if backward:
-        _column(ax, 0, left, lambda c: f"$dx_{{{c}}}$", COLORS["output"])
-        _column(ax, SPAN, right, lambda c: rf"$\delta_{{{c}}}$", COLORS["delta"])
+        _column(ax, 0, left, lambda c: f"$dx_{{{c}}}$", COLORS["output"], fs)
+        _column(ax, SPAN, right, lambda c: rf"$\delta_{{{c}}}$", COLORS["delta"], fs)
     else:
-        _column(ax, 0, left, lambda c: f"$x_{{{c}}}$", COLORS["input"])
-        _column(ax, SPAN, right, lambda c: f"$y_{{{c}}}$", COLORS["output"])
+        _column(ax, 0, left, lambda c: f"$x_{{{c}}}$", COLORS["input"], fs)
+        _column(ax, SPAN, right, lambda c: f"$y_{{{c}}}$", COLORS["output"], fs)
     return total * GAP
 
 
@@ -132,13 +134,13 @@ def channels_figure(in_channels: int, out_channels: int, groups: int = 1) -> Fig
 
     Three panels:
 
-    1. forward: input channels :math:`x_{c'}` on the left, output channels :math:`y_c`
+    1. forward: input channels :math:`x_c` on the left, output channels :math:`y_j`
        on the right, one line per kernel slice (per pair that the kernel connects);
        with ``groups > 1`` each group has its own shaded band;
     2. backward: the same lines, traversed from :math:`\delta_c` back to
        :math:`dx_{c'}`; the caption says what flows along them;
-    3. the ``C_out x C_in`` connection matrix: cell ``(c, c')`` holds the kernel slice
-       ``w[c, j]`` that connects them (block-diagonal for ``groups > 1``).
+    3. the ``C_out x C_in`` connection matrix: cell ``(j, c)`` holds the kernel slice
+       ``w[j, c_g]`` that connects them (block-diagonal for ``groups > 1``).
 
     Parameters
     ----------
@@ -171,43 +173,46 @@ def channels_figure(in_channels: int, out_channels: int, groups: int = 1) -> Fig
     graph_w, graph_h = SPAN + BOX_W + 0.8, total * GAP + 4.0
     mat_w, mat_h = max(c_in, 4) + 1.8, c_out + 2.6
     widths = [graph_w * UNIT, graph_w * UNIT, mat_w * MATRIX_UNIT]
+    fs = fontsize_for(sum(widths) + 0.3)
     fig = Figure(figsize=(sum(widths) + 0.3, max(graph_h * UNIT, mat_h * MATRIX_UNIT)))
     gs = fig.add_gridspec(1, 3, width_ratios=widths)
     middle = (SPAN + BOX_W) / 2
 
     ax = fig.add_subplot(gs[0, 0])
-    bottom = _graph(ax, c_in, c_out, groups, pairs, backward=False)
-    ax.text(middle, -0.3, "forward", ha="center", va="bottom", fontsize=12)
+    bottom = _graph(ax, c_in, c_out, groups, pairs, backward=False, fs=fs)
+    ax.text(middle, -0.3, "forward", ha="center", va="bottom", fontsize=fs + 1)
     ax.text(middle, bottom + 0.2,
-            r"$y_c = b_c\ +$ Σ$_{c'}$ $w_{c,c'} \star x_{c'}$" "\n"
-            "(sum over the lines into $y_c$)", ha="center", va="top", fontsize=10,
+            r"$y_j = b_j\ +$ Σ$_{c}$ $W_{j,c} \star x_{c}$" "\n"
+            "(sum over the lines into $y_j$)", ha="center", va="top", fontsize=fs,
             linespacing=1.6)
     _finish_graph(ax, bottom + 3.2)
 
     ax = fig.add_subplot(gs[0, 1])
-    bottom = _graph(ax, c_in, c_out, groups, pairs, backward=True)
-    ax.text(middle, -0.3, "backward", ha="center", va="bottom", fontsize=12)
+    bottom = _graph(ax, c_in, c_out, groups, pairs, backward=True, fs=fs)
+    ax.text(middle, -0.3, "backward", ha="center", va="bottom", fontsize=fs + 1)
     ax.text(middle, bottom + 0.2,
-            r"$dx_{c'}$ = Σ$_c$ pad($\delta_c$) $\star$ flip($w_{c,c'}$)" "\n"
-            r"$dw_{c,c'}$ = Σ$_n$ $x_{c'} \star \delta_c$" "\n"
-            r"$db_c$ = Σ$_{n,o}$ $\delta_c$",
-            ha="center", va="top", fontsize=10, linespacing=1.6)
+            r"$dx_c$ = Σ$_j$ $\hat\delta_j \star$ flip($W_{j,c}$)" "\n"
+            r"$dW_{j,c}$ = Σ$_i$ $\bar x_c \star \tilde\delta_j$" "\n"
+            r"$db_j$ = Σ$_{i,o}$ $\delta_j$",
+            ha="center", va="top", fontsize=fs, linespacing=1.6)
     _finish_graph(ax, bottom + 3.2)
 
     ax = fig.add_subplot(gs[0, 2])
     labels = np.full((c_out, c_in), "", dtype=object)
     colors = np.full((c_out, c_in), COLORS["zero"], dtype=object)
-    for co, ci in pairs:
-        labels[co, ci] = f"w[{co},{ci % per_in}]"
-        colors[co, ci] = COLORS["kernel"]
-    draw_grid(ax, (c_out, c_in), origin=(0, 0.4), labels=labels, colors=colors, fontsize=8.5)
-    for ci in range(c_in):
-        ax.text(ci + 0.5, 0.25, f"$x_{{{ci}}}$", ha="center", va="bottom", fontsize=10)
-    for co in range(c_out):
-        ax.text(-0.15, co + 0.9, f"$y_{{{co}}}$", ha="right", va="center", fontsize=10)
-    ax.text(c_in / 2, -0.6, "kernel slice per pair", ha="center", va="bottom", fontsize=12)
+    for j, c in pairs:
+        labels[j, c] = f"w[{j},{c % per_in}]"
+        colors[j, c] = COLORS["kernel"]
+    draw_grid(ax, (c_out, c_in), origin=(0, 0.4), labels=labels, colors=colors,
+              fontsize=fontsize_for(sum(widths) + 0.3, subscripts=False))
+    for c in range(c_in):
+        ax.text(c + 0.5, 0.25, f"$x_{{{c}}}$", ha="center", va="bottom", fontsize=fs)
+    for j in range(c_out):
+        ax.text(-0.15, j + 0.9, f"$y_{{{j}}}$", ha="right", va="center", fontsize=fs)
+    ax.text(c_in / 2, -0.6, "kernel slice per pair", ha="center", va="bottom",
+            fontsize=fs + 1)
     ax.text(c_in / 2, c_out + 0.7, f"w: shape ({c_out}, {per_in}, *k)", ha="center", va="top",
-            fontsize=10)
+            fontsize=fs)
     finish_axes(ax)
     ax.set_xlim(min(-1.1, c_in / 2 - 2.9), max(c_in + 0.2, c_in / 2 + 2.9))
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.97, wspace=0.06)

@@ -1,26 +1,39 @@
 r"""Pictures of the dilate-pad-flip recipe for the input gradient.
 
-Used in :ref:`backward-stride1` and :ref:`backward-strided`. The pictures are built
-from the package's own recipe: integer labels are
-pushed through :func:`convbp.dilate`, the padding of
+Used in the chapters :ref:`backward-stride1`, :ref:`backward-strided` and
+:ref:`general-rule`. The pictures are built from the package's own recipe: integer
+labels are pushed through :func:`convbp.dilate`, the padding
 :attr:`ConvGeometry.dx_padding` and :func:`convbp.flip`, so each cell shows exactly
-which :math:`\delta` entry or kernel tap the code puts there.
+which :math:`\delta` entry or kernel tap the code puts there. In the book's notation
+:math:`\tilde\delta = \operatorname{dil}_s(\delta)` and :math:`\hat\delta` is
+:math:`\tilde\delta` padded by :math:`(P_{lo}, P_{hi})`; then
+:math:`\partial L/\partial X = \hat\delta \star_{1,d} \operatorname{flip}(W)`.
+
+The numbers in the :math:`\partial L/\partial X` panels come from a worked example with
+small integers, :math:`\delta = 1, 2, 3, \dots` and :math:`W = 1, 2, 3, \dots` in
+reading order (:func:`example_values`), so a reader can redo any cell by hand.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from ..geometry import conv_geometry
 from ..padding import pad_or_crop
 from ..recipe import dilate, flip
 from .gif import frames_to_gif
 from .grid import COLORS, draw_grid, finish_axes, subscript
+from .layout import fontsize_for, legend, legend_height
 
-__all__ = ["RecipeLayout", "recipe_layout", "recipe_figure", "recipe_animation"]
+__all__ = ["RecipeLayout", "recipe_layout", "recipe_figure", "recipe_animation",
+           "recipe_frames", "example_values"]
 
-CELL_INCHES = 0.4
+CELL_INCHES = 0.42       # static figure
+FRAME_CELL_INCHES = 0.56  # animation: two labels per window cell
+FRAME_DPI = 90
+TAP_COLOR = "#a64d00"    # text colour of the kernel taps drawn on top of delta-hat
 
 
 class RecipeLayout:
@@ -32,9 +45,9 @@ class RecipeLayout:
     delta_index : ndarray of object, shape (*out)
         Index tuple of each :math:`\delta` entry.
     padded : ndarray of object, shape (*spatial + d(k-1))
-        For every cell of the dilated and padded :math:`\delta`: the index tuple of the
-        :math:`\delta` entry it holds, ``"zero"`` (inserted by the dilation) or
-        ``"pad"`` (padding).
+        For every cell of :math:`\hat\delta` (the dilated and padded :math:`\delta`):
+        the index tuple of the :math:`\delta` entry it holds, ``"zero"`` (inserted by
+        the dilation) or ``"pad"`` (padding).
     flipped : ndarray of object, shape (*kernel)
         Index tuple of the original kernel tap at each position of the flipped kernel.
     """
@@ -61,26 +74,27 @@ class RecipeLayout:
             self.flipped[cell] = taps[int(v)]
 
     def terms(self, a) -> list[tuple[tuple, tuple]]:
-        r"""Nonzero products that make up :math:`\partial L/\partial x_a`.
+        r"""Nonzero products that make up :math:`\partial L/\partial X_a`.
 
-        Slides the flipped kernel (dilated by ``d``) to position ``a`` of the padded,
-        dilated :math:`\delta` and keeps the cells holding a real :math:`\delta` entry.
+        Slides the flipped kernel (its taps ``d`` apart) to position ``a`` of
+        :math:`\hat\delta` and keeps the cells holding a real :math:`\delta` entry.
 
         Returns
         -------
         list of (delta index, kernel tap index)
         """
-        g = self.geom
         out = []
-        for mp in np.ndindex(*g.kernel_size):
-            cell = tuple(ai + d * m for ai, d, m in zip(a, g.dilation, mp))
+        for mp, cell in zip(np.ndindex(*self.geom.kernel_size), self.window(a)):
             v = self.padded[cell]
             if isinstance(v, tuple):
                 out.append((v, self.flipped[mp]))
         return out
 
     def window(self, a) -> list[tuple[int, ...]]:
-        """Cells of the padded, dilated gradient under the flipped kernel at position ``a``."""
+        r"""Cells of :math:`\hat\delta` under the flipped kernel at position ``a``.
+
+        One cell per tap of the flipped kernel, in its row-major order: ``a + d*m'``.
+        """
         g = self.geom
         return [tuple(ai + d * m for ai, d, m in zip(a, g.dilation, mp))
                 for mp in np.ndindex(*g.kernel_size)]
@@ -92,8 +106,12 @@ def recipe_layout(input_size, kernel_size, stride=1, padding=0, dilation=1) -> R
     Examples
     --------
     >>> lay = recipe_layout((5, 5), (3, 3), stride=2)
-    >>> lay.terms((2, 2))      # which delta entries meet which kernel taps at x_22
+    >>> lay.terms((2, 2))      # which delta entries meet which kernel taps at X_22
     [((0, 0), (2, 2)), ((0, 1), (2, 0)), ((1, 0), (0, 2)), ((1, 1), (0, 0))]
+
+    See Also
+    --------
+    convbp.conv_backward_as_convolutions : the same recipe on arrays.
     """
     input_size = (input_size,) if np.isscalar(input_size) else tuple(input_size)
     kernel_size = (kernel_size,) * len(input_size) if np.isscalar(kernel_size) else tuple(kernel_size)
@@ -103,27 +121,48 @@ def recipe_layout(input_size, kernel_size, stride=1, padding=0, dilation=1) -> R
                                       dilation))
 
 
+def example_values(lay: RecipeLayout):
+    r"""The worked example of the pictures: small integers and the gradient they give.
+
+    Returns
+    -------
+    dy : ndarray of int, shape (*out)
+        :math:`\delta = 1, 2, 3, \dots` in reading order.
+    w : ndarray of int, shape (*kernel)
+        :math:`W = 1, 2, 3, \dots` in reading order.
+    dx : ndarray of int, shape (*spatial)
+        :math:`\partial L/\partial X`, summed from :meth:`RecipeLayout.terms`.
+
+    Examples
+    --------
+    >>> dy, w, dx = example_values(recipe_layout(5, 3, stride=2))
+    >>> dy.tolist(), w.tolist(), dx.tolist()
+    ([1, 2], [1, 2, 3], [1, 2, 5, 4, 6])
+    """
+    g = lay.geom
+    dy = np.arange(1, int(np.prod(g.out_size)) + 1).reshape(g.out_size)
+    w = np.arange(1, int(np.prod(g.kernel_size)) + 1).reshape(g.kernel_size)
+    dx = np.zeros(g.in_size, dtype=int)
+    for a in np.ndindex(*g.in_size):
+        dx[a] = sum(int(dy[t] * w[m]) for t, m in lay.terms(a))
+    return dy, w, dx
+
+
 def _padded_title(geom) -> str:
-    return (r"padded $\delta$" if all(s == 1 for s in geom.stride)
-            else r"dilated, padded $\delta$")
-
-
-def _grid_spec(fig, widths, ndim, n_panels, height_ratios=None):
-    """Panels side by side in 2-D; stacked strips in 1-D (long strips side by side get tiny)."""
-    if ndim == 1:
-        return fig.add_gridspec(n_panels, 1, height_ratios=height_ratios)
-    return fig.add_gridspec(1, n_panels, width_ratios=widths)
-
-
-def _panel(gs, k, ndim):
-    return gs[k, 0] if ndim == 1 else gs[0, k]
+    if all(s == 1 for s in geom.stride):
+        return r"$\hat\delta$: $\delta$ padded"
+    return r"$\hat\delta$: $\delta$ dilated, padded"
 
 
 def _as2d(a):
     return a.reshape(1, -1) if a.ndim == 1 else a
 
 
-def _delta_grid(lay, highlight=()):
+def _cell2d(cell):
+    return tuple(cell) if len(cell) == 2 else (0, cell[0])
+
+
+def _delta_grid(lay):
     p = _as2d(lay.padded)
     labels = np.empty(p.shape, dtype=object)
     colors = np.empty(p.shape, dtype=object)
@@ -134,46 +173,80 @@ def _delta_grid(lay, highlight=()):
         else:
             labels[cell] = "0"
             colors[cell] = COLORS["zero"] if v == "zero" else COLORS["pad"]
-    for cell in highlight:
-        cell = cell if lay.padded.ndim == 2 else (0, cell[0])
-        colors[cell] = COLORS["window"]
     return labels, colors
 
 
 def _kernel_grid(lay):
-    f = _as2d(lay.flipped)
-    labels = np.empty(f.shape, dtype=object)
-    for cell in np.ndindex(*f.shape):
-        labels[cell] = subscript("w", f[cell])
-    return labels, np.full(f.shape, COLORS["kernel"], dtype=object)
+    """The flipped kernel with its taps ``d`` apart (gaps blank), as drawn on the grid."""
+    g = lay.geom
+    shape = tuple(d * (k - 1) + 1 for k, d in zip(g.kernel_size, g.dilation))
+    labels = np.full(shape, "", dtype=object)
+    colors = np.full(shape, COLORS["zero"], dtype=object)
+    for mp in np.ndindex(*g.kernel_size):
+        cell = tuple(d * m for d, m in zip(g.dilation, mp))
+        labels[cell] = subscript("w", lay.flipped[mp])
+        colors[cell] = COLORS["kernel"]
+    return _as2d(labels), _as2d(colors)
+
+
+def _unread(g):
+    """Boolean mask of the real input rows that no window reads (the unread tail)."""
+    mask = np.zeros(g.in_size, dtype=bool)
+    for axis, (n, tail) in enumerate(zip(g.in_size, g.unread_tail)):
+        if tail:
+            idx = [slice(None)] * g.ndim
+            idx[axis] = slice(n - tail, n)
+            mask[tuple(idx)] = True
+    return mask
 
 
 def _dx_colors(lay):
+    unread = _as2d(_unread(lay.geom))
+    colors = np.where(unread, COLORS["leftover"], COLORS["output"]).astype(object)
+    hatches = np.where(unread, "///", "").astype(object)
+    return colors, hatches
+
+
+def _legend_entries(lay, kernel=True):
     g = lay.geom
-    colors = np.full(g.in_size, COLORS["output"], dtype=object)
-    hatches = np.full(g.in_size, "", dtype=object)
-    for axis, (n, unread) in enumerate(zip(g.in_size, g.unread_tail)):
-        if unread:
-            idx = [slice(None)] * g.ndim
-            idx[axis] = slice(n - unread, n)
-            colors[tuple(idx)] = COLORS["leftover"]
-            hatches[tuple(idx)] = "///"
-    return _as2d(colors), _as2d(hatches)
+    kinds = {v if isinstance(v, str) else "delta" for v in lay.padded.flat}
+    entries = [(COLORS["delta"], "", r"entry of $\delta$")]
+    if "zero" in kinds:
+        entries.append((COLORS["zero"], "", "inserted zero"))
+    if "pad" in kinds:
+        entries.append((COLORS["pad"], "", "padding"))
+    if kernel == "overlay":
+        entries.append(("white", "", "flipped kernel tap", TAP_COLOR))
+    elif kernel:
+        entries.append((COLORS["kernel"], "", "flipped kernel tap"))
+    if _unread(g).any():
+        entries.append((COLORS["leftover"], "///", "never read: gradient 0"))
+    return entries
 
 
-def recipe_figure(input_size, kernel_size, stride=1, padding=0, dilation=1) -> Figure:
-    r"""The input-gradient recipe in four panels.
+def _values_note(lay) -> str:
+    return (r"numbers: $\delta$ = 1, 2, 3, ... and $W$ = 1, 2, 3, ... in reading order"
+            if lay.geom.ndim == 2 else
+            r"numbers: $\delta$ = 1, 2, ... and $W$ = 1, 2, ..., left to right")
 
-    :math:`\delta` (the upstream gradient), :math:`\delta` dilated with ``s - 1`` zeros
-    and padded, the 180-degree-rotated kernel, and the resulting
-    :math:`\partial L/\partial x` grid whose leftover rows (never read by the forward
-    pass) are hatched.
+
+def recipe_figure(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
+                  values: bool = True) -> Figure:
+    r"""The input-gradient recipe in four panels, with a legend.
+
+    :math:`\delta`; :math:`\hat\delta`, that is :math:`\delta` dilated with ``s - 1``
+    zeros and padded by :math:`(P_{lo}, P_{hi})`; the flipped kernel, its taps ``d``
+    apart; and :math:`\partial L/\partial X`, whose unread rows (never read by the
+    forward pass) are hatched.
 
     Parameters
     ----------
     input_size, kernel_size : int or (int, int)
     stride, padding, dilation
         As accepted by :func:`convbp.conv`.
+    values : bool
+        Fill :math:`\partial L/\partial X` with the worked example of
+        :func:`example_values`.
 
     Returns
     -------
@@ -182,8 +255,12 @@ def recipe_figure(input_size, kernel_size, stride=1, padding=0, dilation=1) -> F
     Examples
     --------
     >>> fig = recipe_figure((5, 5), (3, 3), stride=2)
-    >>> len(fig.axes)
-    4
+    >>> len(fig.axes)      # four panels and the legend
+    5
+
+    See Also
+    --------
+    recipe_animation : the same recipe, one output cell per frame.
     """
     lay = recipe_layout(input_size, kernel_size, stride, padding, dilation)
     g = lay.geom
@@ -192,50 +269,75 @@ def recipe_figure(input_size, kernel_size, stride=1, padding=0, dilation=1) -> F
     p_labels, p_colors = _delta_grid(lay)
     k_labels, k_colors = _kernel_grid(lay)
     x_colors, x_hatches = _dx_colors(lay)
-    x_labels = np.vectorize(lambda c: "", otypes=[object])(np.empty(x_colors.shape))
+    x_labels = np.full(x_colors.shape, "", dtype=object)
+    if values:
+        x_labels = _as2d(example_values(lay)[2]).astype(str).astype(object)
+    kernel_title = ("flipped kernel" if all(v == 1 for v in g.dilation)
+                    else "flipped kernel, taps $d$ apart")
     panels = [
-        (d.shape, d_labels, np.full(d.shape, COLORS["delta"], dtype=object), None,
-         r"$\delta$"),
-        (p_labels.shape, p_labels, p_colors, None, _padded_title(g)),
-        (k_labels.shape, k_labels, k_colors, None, "flipped kernel"),
-        (x_colors.shape, x_labels, x_colors, x_hatches, r"$\partial L/\partial x$"),
+        (d_labels, np.full(d.shape, COLORS["delta"], dtype=object), None, r"$\delta$"),
+        (p_labels, p_colors, None, _padded_title(g)),
+        (k_labels, k_colors, None, kernel_title),
+        (x_labels, x_colors, x_hatches, r"$\partial L/\partial X$"),
     ]
-    widths = [s[1] + 1.2 for s, *_ in panels]
     if g.ndim == 1:
-        fig = Figure(figsize=(max(widths) * CELL_INCHES * 1.4, len(panels) * 2.3 * CELL_INCHES * 1.4))
+        width = max(max(lab.shape[1] for lab, *_ in panels) + 1.0, 11) * CELL_INCHES * 1.3
     else:
-        height = max(s[0] for s, *_ in panels) + 1.4
-        fig = Figure(figsize=(sum(widths) * CELL_INCHES, height * CELL_INCHES))
-    gs = _grid_spec(fig, widths, g.ndim, len(panels))
-    for k, (shape, labels, colors, hatches, title) in enumerate(panels):
-        ax = fig.add_subplot(_panel(gs, k, g.ndim))
-        draw_grid(ax, shape, labels=labels, colors=colors, hatches=hatches, title=title,
-                  fontsize=10)
+        width = sum(lab.shape[1] + 1.3 for lab, *_ in panels) * CELL_INCHES
+    fs = fontsize_for(width)
+    entries = _legend_entries(lay)
+    note_in = 1.7 * fs / 72 if values else 0.0
+    legend_in = legend_height(entries, fs, width) + note_in
+    if g.ndim == 1:
+        panel_h = 1.9 * CELL_INCHES * 1.3
+        height = len(panels) * panel_h + legend_in + 0.1
+        gs = None
+    else:
+        height = (max(lab.shape[0] for lab, *_ in panels) + 1.6) * CELL_INCHES + legend_in
+    fig = Figure(figsize=(width, height))
+    bottom = (legend_in + 0.05) / height
+    if g.ndim == 1:
+        gs = fig.add_gridspec(len(panels), 1, bottom=bottom, top=0.97, left=0.01, right=0.99,
+                              hspace=0.35)
+    else:
+        gs = fig.add_gridspec(1, len(panels), width_ratios=[lab.shape[1] + 1.3
+                                                           for lab, *_ in panels],
+                              bottom=bottom, top=0.93, left=0.01, right=0.99, wspace=0.08)
+    for k, (labels, colors, hatches, title) in enumerate(panels):
+        ax = fig.add_subplot(gs[k, 0] if g.ndim == 1 else gs[0, k])
+        ax.set_anchor("W" if g.ndim == 1 else "C")
+        draw_grid(ax, labels.shape, labels=labels, colors=colors, hatches=hatches,
+                  title=title, fontsize=fs)
         finish_axes(ax)
         if g.ndim == 1:
-            ax.set_xlim(-0.2, max(widths))
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.92, wspace=0.1, hspace=0.25)
+            ax.set_xlim(-0.2, max(lab.shape[1] for lab, *_ in panels) + 0.2)
+    legend(fig, entries, fontsize=fs, y=0.01 + note_in / height)
+    if values:
+        fig.text(0.5, 0.01 + 0.4 * note_in / height, _values_note(lay), ha="center",
+                 va="center", fontsize=fs)
     return fig
 
 
-def _expression(lay, a) -> str:
-    name = subscript("x", a).strip("$")
+def _expression(lay, a, dy, w) -> list[str]:
+    """The frame caption: the sum of products at ``a``, symbols then numbers."""
+    name = subscript("X", a).strip("$")
     terms = lay.terms(a)
     if not terms:
-        return rf"$\partial L/\partial {name} = 0$   (no window reads this cell)"
-    parts = [subscript(r"\delta", t).strip("$") + subscript("w", m).strip("$") for t, m in terms]
-    lines = [" + ".join(parts[i:i + 4]) for i in range(0, len(parts), 4)]
-    return "\n".join([rf"$\partial L/\partial {name} = " + lines[0] + "$"]
-                     + [r"$\qquad + " + ln + "$" for ln in lines[1:]])
+        return [rf"$\partial L/\partial {name} = 0$: no window reads ${name}$"]
+    syms = [subscript(r"\delta", t).strip("$") + subscript("w", m).strip("$")
+            for t, m in terms]
+    nums = [rf"{dy[t]}\cdot{w[m]}" for t, m in terms]
+    total = sum(int(dy[t] * w[m]) for t, m in terms)
+    lines = [rf"$\partial L/\partial {name} = " + " + ".join(syms[:4]) + "$"]
+    for i in range(4, len(syms), 4):
+        lines.append(r"$\quad + " + " + ".join(syms[i:i + 4]) + "$")
+    lines.append("$= " + " + ".join(nums) + f" = {total}$")
+    return lines
 
 
 def recipe_animation(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
                      duration_ms: int = 900) -> bytes:
-    r"""GIF: the flipped kernel slides over the dilated, padded :math:`\delta`.
-
-    One frame per input position ``a``: the window under the flipped kernel is
-    highlighted, the cell :math:`\partial L/\partial x_a` being computed is marked, and
-    the caption lists its nonzero products (the inserted zeros contribute nothing).
+    r"""GIF of :func:`recipe_frames`: the flipped kernel slides over :math:`\hat\delta`.
 
     Parameters
     ----------
@@ -255,46 +357,119 @@ def recipe_animation(input_size, kernel_size, stride=1, padding=0, dilation=1, *
     >>> gif = recipe_animation(4, 2, stride=2)
     >>> gif[:6]
     b'GIF89a'
+
+    See Also
+    --------
+    recipe_figure : the four arrays of the recipe in one picture.
+    """
+    return frames_to_gif(recipe_frames(input_size, kernel_size, stride, padding, dilation),
+                         duration_ms=duration_ms)
+
+
+def recipe_frames(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
+                  only=None) -> list[Figure]:
+    r"""The frames of :func:`recipe_animation`, one figure per input position.
+
+    One frame per input position ``a``. The flipped kernel is drawn *on*
+    :math:`\hat\delta`: each cell under one of its taps shows the :math:`\delta`
+    entry (or 0) and, below it, the tap it meets; the taps of a dilated kernel sit
+    ``d`` cells apart. The cell :math:`\partial L/\partial X_a` being computed is
+    marked, the cells computed so far show their values for the worked example of
+    :func:`example_values`, and the caption gives the sum of products, in symbols and
+    in numbers (the inserted zeros contribute nothing).
+
+    Parameters
+    ----------
+    input_size, kernel_size : int or (int, int)
+    stride, padding, dilation
+        As accepted by :func:`convbp.conv`.
+    only : iterable of index tuples, optional
+        Draw only the frames of these input positions (default: all, in reading order).
+
+    Returns
+    -------
+    list of matplotlib.figure.Figure
+        Axes of each frame: :math:`\hat\delta` with the kernel on top,
+        :math:`\partial L/\partial X` so far, the legend.
+
+    Examples
+    --------
+    >>> frames = recipe_frames(4, 2, stride=2)
+    >>> len(frames), len(frames[0].axes)
+    (4, 3)
     """
     lay = recipe_layout(input_size, kernel_size, stride, padding, dilation)
     g = lay.geom
-    k_labels, k_colors = _kernel_grid(lay)
+    dy, w, dx = example_values(lay)
+    p_labels, p_colors = _delta_grid(lay)
     x_colors, x_hatches = _dx_colors(lay)
-    p_shape = _as2d(lay.padded).shape
-    widths = [p_shape[1] + 1.2, k_labels.shape[1] + 1.2, x_colors.shape[1] + 1.2]
-    height = max(p_shape[0], x_colors.shape[0]) + 1.4
-    fs = 10
+    p_shape, x_shape = p_labels.shape, x_colors.shape
+    c = FRAME_CELL_INCHES
+    n_lines = max(len(_expression(lay, a, dy, w)) for a in np.ndindex(*g.in_size))
+    if g.ndim == 2:
+        width = (p_shape[1] + x_shape[1] + 1.6) * c
+    else:
+        width = max(p_shape[1] + 0.6, 11) * c
+    fs = fontsize_for(width, FRAME_DPI)
+    text_in = (n_lines + 0.4) * 1.45 * fs / 72
+    entries = _legend_entries(lay, "overlay")
+    legend_in = legend_height(entries, fs, width)
+    if g.ndim == 2:
+        grid_in = (max(p_shape[0], x_shape[0]) + 1.3) * c
+    else:
+        grid_in = 2 * 2.5 * c
+    height = grid_in + text_in + legend_in
     frames = []
-    done = np.zeros(x_colors.shape, dtype=bool)
+    wanted = None if only is None else {tuple(a) for a in only}
     for a in np.ndindex(*g.in_size):
-        if g.ndim == 1:
-            size = (max(max(widths), 12) * CELL_INCHES * 1.4, (3 * 2.3 + 2.0) * CELL_INCHES * 1.4)
+        if wanted is not None and a not in wanted:
+            continue
+        fig = Figure(figsize=(width, height), dpi=FRAME_DPI)
+        bottom = (text_in + legend_in) / height
+        if g.ndim == 2:
+            gs = fig.add_gridspec(1, 2, width_ratios=[p_shape[1] + 0.8, x_shape[1] + 0.8],
+                                  bottom=bottom, top=0.97, left=0.01, right=0.99, wspace=0.05)
+            spec = [gs[0, 0], gs[0, 1]]
         else:
-            size = (sum(widths) * CELL_INCHES, (height + 2.0) * CELL_INCHES)
-        fig = Figure(figsize=size, dpi=90)
-        gs = _grid_spec(fig, widths, g.ndim, 3)
-        p_labels, p_colors = _delta_grid(lay, highlight=lay.window(a))
-        ax = fig.add_subplot(_panel(gs, 0, g.ndim))
-        draw_grid(ax, p_shape, labels=p_labels, colors=p_colors, fontsize=fs, title=_padded_title(g))
+            gs = fig.add_gridspec(2, 1, bottom=bottom, top=0.97, left=0.01, right=0.99,
+                                  hspace=0.3)
+            spec = [gs[0, 0], gs[1, 0]]
+        window = lay.window(a)
+        labels, colors = p_labels.copy(), p_colors.copy()
+        for cell in window:
+            labels[_cell2d(cell)] = ""
+        ax = fig.add_subplot(spec[0])
+        draw_grid(ax, p_shape, labels=labels, colors=colors, fontsize=fs,
+                  title=_padded_title(g) + ", flipped kernel on top")
+        for mp, cell in zip(np.ndindex(*g.kernel_size), window):
+            i, j = _cell2d(cell)
+            ax.add_patch(Rectangle((j + 0.06, i + 0.06), 0.88, 0.88, facecolor="none",
+                                   edgecolor=TAP_COLOR, linewidth=2.0))
+            ax.text(j + 0.5, i + 0.3, p_labels[i, j], ha="center", va="center", fontsize=fs)
+            ax.text(j + 0.5, i + 0.73, subscript("w", lay.flipped[mp]), ha="center",
+                    va="center", fontsize=fs, color=TAP_COLOR)
         finish_axes(ax)
-        ax = fig.add_subplot(_panel(gs, 1, g.ndim))
-        draw_grid(ax, k_labels.shape, labels=k_labels, colors=k_colors, fontsize=fs,
-                  title="flipped kernel")
-        finish_axes(ax)
-        a2 = a if g.ndim == 2 else (0, a[0])
-        colors = x_colors.copy()
-        colors[done] = np.where(colors[done] == COLORS["output"], "#9fc5e8", colors[done])
+        a2 = _cell2d(a)
+        done = np.zeros(x_shape, dtype=bool)
+        for b in np.ndindex(*g.in_size):
+            done[_cell2d(b)] = True
+            if b == a:
+                break
+        colors = np.where(done | (x_colors != COLORS["output"]), x_colors,
+                          COLORS["zero"]).astype(object)
         colors[a2] = COLORS["focus"]
-        done[a2] = True
-        ax = fig.add_subplot(_panel(gs, 2, g.ndim))
-        draw_grid(ax, x_colors.shape, colors=colors, hatches=x_hatches, fontsize=fs,
-                  title=r"$\partial L/\partial x$")
+        xl = np.where(done, _as2d(dx).astype(str), "").astype(object)
+        ax = fig.add_subplot(spec[1])
+        draw_grid(ax, x_shape, labels=xl, colors=colors, hatches=x_hatches, fontsize=fs,
+                  title=r"$\partial L/\partial X$ so far")
         finish_axes(ax)
-        if g.ndim == 1:  # left-align the strips on one scale
+        if g.ndim == 1:
             for axis in fig.axes:
-                axis.set_xlim(-0.2, max(max(widths), 12))
-        fig.text(0.5, 0.04, _expression(lay, a), ha="center", va="bottom", fontsize=11)
-        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.3 if g.ndim == 2 else 0.18,
-                            top=0.9, wspace=0.1, hspace=0.3)
+                axis.set_xlim(-0.2, max(p_shape[1] + 0.4, 11 - 0.4))
+        line = 1.45 * fs / 72 / height
+        for k, text in enumerate(_expression(lay, a, dy, w)):
+            fig.text(0.03, (text_in + legend_in) / height - (k + 0.8) * line, text,
+                     ha="left", va="center", fontsize=fs)
+        legend(fig, entries, fontsize=fs, y=0.01)
         frames.append(fig)
-    return frames_to_gif(frames, duration_ms=duration_ms)
+    return frames

@@ -1,10 +1,12 @@
 r"""Pictures of the transposed convolution: every input entry scatters a kernel copy.
 
-Used in :ref:`general-rule`. A transposed
+Used in the chapter :ref:`transposed-conv`. The pictures use the roles the transposed
+convolution plays in the backward pass: its input is :math:`\delta` (length ``O``), its
+output is :math:`\partial L/\partial X` (``dx``, length ``n``). A transposed
 convolution (:func:`convbp.conv_transpose`) with stride ``s``, padding ``(p_lo, p_hi)``
-and dilation ``d`` sends input entry ``i`` to the output positions
+and dilation ``d`` sends entry :math:`\delta_o` to the output positions
 
-.. math:: a = s\,i + d\,m - p_{lo}, \qquad m = 0, \dots, k-1,
+.. math:: a = s\,o + d\,m - p_{lo}, \qquad m = 0, \dots, k-1,
 
 each scaled by the kernel tap ``w_m``; the output is the sum of these copies, cut to
 ``0 <= a < n`` (the padding removes rows). Its length
@@ -21,15 +23,16 @@ from matplotlib.figure import Figure
 
 from ..geometry import ConvGeometry, conv_transpose_geometry
 from .grid import COLORS, draw_grid, finish_axes, subscript
+from .layout import fontsize_for, legend, legend_height
 
 __all__ = ["scatter_cells", "transpose_figure"]
 
-CELL_INCHES = 0.42
+CELL_INCHES = 0.46
 OP = "transpose_figure"
 
 
 def scatter_cells(geom: ConvGeometry, i: int) -> list[int]:
-    """Output positions that input entry ``i`` of a 1-D transposed convolution writes to.
+    r"""Output positions that input entry ``i`` (:math:`\delta_i`) of a 1-D transposed convolution writes to.
 
     Parameters
     ----------
@@ -73,16 +76,16 @@ def _one_dim(value, name):
 
 
 def transpose_figure(input_size, kernel_size, stride=1, padding=0, output_padding=0,
-                     dilation=1, *, names=("x", "y")) -> Figure:
+                     dilation=1, *, names=(r"\delta", "dx")) -> Figure:
     r"""Draw a 1-D transposed convolution as a sum of scattered, scaled kernel copies.
 
-    One panel per ``output_padding`` value, stacked vertically. In a panel, row ``i`` shows the copy of the
-    kernel that input entry :math:`x_i` writes (tap :math:`w_m` at position
-    ``s*i + d*m`` of the uncropped output), and the bottom row is their sum, the output
-    :math:`y`. Cells removed by the padding are grey (a tap landing there is labelled
-    but lost); the ``output_padding`` rows at the high end, which no copy reaches, are
-    hatched; output entries that no copy reaches (those, or gaps between dilated taps)
-    are red.
+    One panel per ``output_padding`` value, stacked vertically. In a panel, row ``o``
+    shows the copy of the kernel that input entry :math:`\delta_o` writes (tap
+    :math:`w_m` at position ``s*o + d*m`` of the uncropped output), and the bottom row
+    is their sum, the output ``dx``. Cells removed by the padding are grey (a tap
+    landing there is labelled but lost); the ``output_padding`` rows at the high end,
+    which no copy reaches, are hatched; output entries that no copy reaches (those, or
+    gaps between dilated taps) are red. A legend names each colour that occurs.
 
     Parameters
     ----------
@@ -94,19 +97,19 @@ def transpose_figure(input_size, kernel_size, stride=1, padding=0, output_paddin
     output_padding : int or sequence of int
         One panel for each value; each must be smaller than the stride or the dilation.
     names : (str, str)
-        Mathtext names of the input and the output entries; ``(r"\delta", "dx")`` draws
-        the same sum as the input gradient of a convolution.
+        Mathtext names of the input and the output entries; the default
+        ``(r"\delta", "dx")`` are the roles in the backward pass of a convolution.
 
     Returns
     -------
     matplotlib.figure.Figure
-        One axes per ``output_padding`` value.
+        One axes per ``output_padding`` value, then the legend's.
 
     Examples
     --------
     >>> fig = transpose_figure(3, 3, stride=2, output_padding=[0, 1])
-    >>> len(fig.axes)
-    2
+    >>> len(fig.axes)      # two panels and the legend
+    3
     """
     O = _one_dim(input_size, "input_size")
     k = _one_dim(kernel_size, "kernel_size")
@@ -126,18 +129,39 @@ def transpose_figure(input_size, kernel_size, stride=1, padding=0, output_paddin
                          f"got {names!r}")
     geoms = [conv_transpose_geometry(OP, (O,), (k,), stride, padding, op, dilation)
              for op in paddings]
-    width = max(g.padded_size[0] for g in geoms) + 3.0
-    height = O + 4.2
-    fig = Figure(figsize=(width * CELL_INCHES, len(geoms) * height * CELL_INCHES))
+    width = max(g.padded_size[0] for g in geoms) + 3.4
+    width_in = max(width * CELL_INCHES, 5.0)
+    fs = fontsize_for(width_in)
+    entries = [(COLORS["kernel"], "", "kernel tap"), (COLORS["output"], "", "sum")]
+    if any(g.padding[0] != (0, 0) for g in geoms):
+        entries.append((COLORS["pad"], "", "cut off by the padding"))
+    unreached = any(_unreached(g) for g in geoms)
+    if unreached:
+        entries.append((COLORS["leftover"], "", "no copy arrives: 0"))
+    if any(g.remainder[0] for g in geoms):
+        entries.append(("white", "///", "output_padding rows"))
+    legend_in = legend_height(entries, fs, width_in)
+    height = (O + 4.2) * CELL_INCHES * 1.05
+    fig = Figure(figsize=(width_in, len(geoms) * height + legend_in + 0.1))
+    bottom = (legend_in + 0.1) / fig.get_figheight()
+    gs = fig.add_gridspec(len(geoms), 1, bottom=bottom, top=0.98, left=0.01, right=0.99,
+                          hspace=0.08)
     for j, g in enumerate(geoms):                   # panels stacked, one per row
-        ax = fig.add_subplot(len(geoms), 1, j + 1)
-        _panel(ax, g, *names)
-        ax.set_xlim(-2.6, width - 2.6)              # same scale in every panel
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.98, hspace=0.05)
+        ax = fig.add_subplot(gs[j, 0])
+        _panel(ax, g, *names, fs)
+        ax.set_xlim(-2.9, width - 2.9)              # same scale in every panel
+    legend(fig, entries, fontsize=fs, y=0.01)
     return fig
 
 
-def _panel(ax, g: ConvGeometry, x_name: str, y_name: str):
+def _unreached(g: ConvGeometry) -> bool:
+    """Whether some output entry receives no kernel copy."""
+    (O,), (n,), ((lo, _hi),) = g.out_size, g.in_size, g.padding
+    reached = {a for i in range(O) for a in scatter_cells(g, i)}
+    return any(a not in reached for a in range(n))
+
+
+def _panel(ax, g: ConvGeometry, x_name: str, y_name: str, fs: float):
     (O,), (n,), ((lo, hi),), (s,), (d,) = (g.out_size, g.in_size, g.padding, g.stride,
                                            g.dilation)
     (L,), (r,) = g.padded_size, g.remainder       # uncropped length; output_padding rows
@@ -152,9 +176,9 @@ def _panel(ax, g: ConvGeometry, x_name: str, y_name: str):
             colors[a + lo] = COLORS["pad"] if cropped[a + lo] else COLORS["kernel"]
             labels[a + lo] = subscript("w", m)
         draw_grid(ax, (1, L), origin=(0, 1.2 * i), labels=[labels], colors=[colors],
-                  hatches=[hatches], fontsize=8)
+                  hatches=[hatches], fontsize=fs)
         ax.text(-0.3, 1.2 * i + 0.5, subscript(x_name, i) + r"$\,\times$", ha="right",
-                va="center", fontsize=10)
+                va="center", fontsize=fs)
     y0 = 1.2 * O + 0.5
     reached = {a + lo for i in range(O) for a in scatter_cells(g, i)}
     colors, labels = [], []
@@ -166,10 +190,10 @@ def _panel(ax, g: ConvGeometry, x_name: str, y_name: str):
             colors.append(COLORS["output"] if u in reached else COLORS["leftover"])
             labels.append(subscript(y_name, u - lo))
     draw_grid(ax, (1, L), origin=(0, y0), labels=[labels], colors=[colors], hatches=[hatches],
-              fontsize=8)
+              fontsize=fs)
     ax.plot([-0.2, L + 0.2], [y0 - 0.25, y0 - 0.25], color="black", linewidth=1.2)
-    ax.text(-0.3, y0 + 0.5, "sum", ha="right", va="center", fontsize=10)
+    ax.text(-0.3, y0 + 0.5, "sum", ha="right", va="center", fontsize=fs)
     title = f"output_padding = {r}: {O} inputs, {n} outputs"
-    ax.text(L / 2, -0.35, title, ha="center", va="bottom", fontsize=10)
+    ax.text(L / 2, -0.35, title, ha="center", va="bottom", fontsize=fs)
     finish_axes(ax)
-    ax.set_xlim(-2.6, L + 0.2)
+    ax.set_xlim(-2.9, L + 0.2)

@@ -1,12 +1,13 @@
 r"""Pictures of the weight gradient: which input cells each kernel tap meets.
 
-Used in :ref:`backward-stride1` and :ref:`backward-strided`. One spatial dimension,
-kernel tap ``m``::
+Used in the chapters :ref:`backward-stride1` and :ref:`backward-strided`. One spatial
+dimension, kernel tap ``m``::
 
-    dL/dw[m] = sum_o  delta[o] * x_pad[s*o + d*m]
+    dL/dW[m] = sum_o  delta[o] * Xbar[s*o + d*m]
 
-so :math:`\delta`, dilated by the stride (``s - 1`` zeros between its entries), is laid
-over the zero-padded input like a kernel, shifted by ``d*m``; every real
+so :math:`\tilde\delta = \operatorname{dil}_s(\delta)` (``s - 1`` zeros between the
+entries of :math:`\delta`) is laid over the zero-padded input :math:`\bar X` like a
+kernel, shifted by ``d*m``; every real
 :math:`\delta` entry multiplies the input cell under it. The cells are read off
 :meth:`ConvGeometry.window`, the same slices the fast code uses, and every size comes
 from :func:`convbp.geometry.conv_geometry`. Rows that no tap reaches (the leftover
@@ -22,12 +23,13 @@ from matplotlib.figure import Figure
 
 from ..geometry import ConvGeometry, conv_geometry
 from .grid import COLORS, draw_grid, finish_axes, subscript
+from .layout import fontsize_for, legend, legend_height
 from .windows import _base_colors
 
 __all__ = ["weight_terms", "weight_gradient_figure"]
 
 OP = "weight_gradient_figure"
-CELL_INCHES = 0.5
+CELL_INCHES = 0.56
 MIN_EQUATION_COLS = 5
 LINE = 0.62  # height of one line of the equation, in cells
 
@@ -96,7 +98,7 @@ def _cell2d(cell):
     return cell if len(cell) == 2 else (0, cell[0])
 
 
-def _dilated_delta_panel(ax, geom):
+def _dilated_delta_panel(ax, geom, fs):
     """The dilated delta as a grid: real entries green, inserted zeros white."""
     shape = geom.dilated_out_size
     labels = np.full(shape, "0", dtype=object)
@@ -109,9 +111,9 @@ def _dilated_delta_panel(ax, geom):
         title = r"$\delta$"
     else:
         shown = str(s[0]) if len(set(s)) == 1 else "(" + ", ".join(map(str, s)) + ")"
-        title = r"$\delta$ dilated by $s = " + shown + "$"
+        title = r"$\tilde\delta$, $s = " + shown + "$"
     draw_grid(ax, _as2d(labels).shape, labels=_as2d(labels), colors=_as2d(colors),
-              title=title, fontsize=9)
+              title=title, fontsize=fs)
     finish_axes(ax)
 
 
@@ -133,7 +135,7 @@ def _span(cols: int, equation: bool) -> int:
     return max(cols, MIN_EQUATION_COLS) if equation else cols
 
 
-def _tap_panel(ax, geom, tap, base_colors, base_hatches, equation):
+def _tap_panel(ax, geom, tap, base_colors, base_hatches, equation, fs):
     terms = weight_terms(geom, tap)
     shape = geom.padded_size
     labels = np.empty(shape, dtype=object)
@@ -150,21 +152,23 @@ def _tap_panel(ax, geom, tap, base_colors, base_hatches, equation):
     start = tuple(d * m for d, m in zip(geom.dilation, tap))
     foot = (*_cell2d(start), *_as2d(np.empty(geom.dilated_out_size)).shape)
     draw_grid(ax, _as2d(labels).shape, labels=_as2d(labels), colors=_as2d(colors),
-              hatches=_as2d(base_hatches), fontsize=9, outline=[foot],
-              title="tap " + subscript("w", tap) + r": $\delta$ laid over "
-              + ("padded $x$" if any(p != (0, 0) for p in geom.padding) else "$x$"))
+              hatches=_as2d(base_hatches), fontsize=fs, outline=[foot],
+              title="tap " + subscript("w", tap) + ": "
+              + (r"$\tilde\delta$" if any(v > 1 for v in geom.stride) else r"$\delta$")
+              + " on " + (r"$\bar X$" if any(p != (0, 0) for p in geom.padding)
+                          else "$X$"))
     for o, cell, a in terms:
         i, j = _cell2d(cell)
         ax.text(j + 0.5, i + 0.3, subscript("x", a) if a is not None else "0", ha="center",
-                va="center", fontsize=8)
+                va="center", fontsize=fs)
         ax.text(j + 0.5, i + 0.74, subscript(r"\delta", o), ha="center", va="center",
-                fontsize=8, color="#1d6b1d")
+                fontsize=fs, color="#1d6b1d")
     rows, cols = _as2d(labels).shape
     span = _span(cols, equation)
     left = -(span - cols) / 2          # a narrow grid is centred over its equation
     lines = _equation_lines(tap, terms, span) if equation else []
     for k, line in enumerate(lines):
-        ax.text(left, rows + 0.55 + LINE * k, line, ha="left", va="center", fontsize=10)
+        ax.text(left, rows + 0.55 + LINE * k, line, ha="left", va="center", fontsize=fs)
     finish_axes(ax)
     if span > cols:
         ax.set_xlim(left - 0.2, cols - left + 0.2)
@@ -174,8 +178,8 @@ def weight_gradient_figure(input_size, kernel_size, stride=1, padding=0, dilatio
                            tap=None, equation: bool = True) -> Figure:
     r"""Which input cells each :math:`\delta` entry meets in :math:`\partial L/\partial w_m`.
 
-    The first panel is :math:`\delta` dilated by the stride (the "kernel" of the
-    weight-gradient correlation). Then one panel per requested tap ``m``: the
+    The first panel is :math:`\tilde\delta`, :math:`\delta` dilated by the stride (the
+    "kernel" of the weight-gradient correlation). Then one panel per requested tap ``m``: the
     zero-padded input with that dilated :math:`\delta` laid over it at offset ``d*m``
     (thick outline). Each cell under a real :math:`\delta` entry shows the input pixel
     (top) and the :math:`\delta` entry (bottom) that are multiplied; padding is grey,
@@ -205,8 +209,8 @@ def weight_gradient_figure(input_size, kernel_size, stride=1, padding=0, dilatio
     Examples
     --------
     >>> fig = weight_gradient_figure((5, 5), (3, 3), stride=2, tap=[(0, 0), (2, 1)])
-    >>> len(fig.axes)
-    3
+    >>> len(fig.axes)      # delta-tilde, two taps, the legend
+    4
     """
     geom = _geometry(OP, input_size, kernel_size, stride, padding, dilation)
     if tap is None:
@@ -225,11 +229,22 @@ def weight_gradient_figure(input_size, kernel_size, stride=1, padding=0, dilatio
     widths = [dil_w + 1.0] + [span + 1.0] * len(taps)
     lines = max(len(_equation_lines(m, weight_terms(geom, m), span)) for m in taps) \
         if equation else 0
-    height = pad_h + 1.6 + LINE * lines
-    fig = Figure(figsize=(sum(widths) * CELL_INCHES, height * CELL_INCHES))
-    gs = fig.add_gridspec(1, len(widths), width_ratios=widths)
-    _dilated_delta_panel(fig.add_subplot(gs[0, 0]), geom)
+    width_in = sum(widths) * CELL_INCHES
+    fs = fontsize_for(width_in)
+    entries = [(COLORS["input"], "", "input pixel"),
+               (COLORS["window"], "", r"under an entry of $\delta$ (top: $x$, bottom: $\delta$)")]
+    if any(p != (0, 0) for p in geom.padding):
+        entries.append((COLORS["pad"], "", "padding"))
+    if any(geom.unread_tail):
+        entries.append((COLORS["leftover"], "///", "never read"))
+    legend_in = legend_height(entries, fs, width_in)
+    height_in = (pad_h + 1.6 + LINE * lines) * CELL_INCHES + legend_in
+    fig = Figure(figsize=(width_in, height_in))
+    gs = fig.add_gridspec(1, len(widths), width_ratios=widths, left=0.01, right=0.99,
+                          bottom=(legend_in + 0.05) / height_in, top=0.95, wspace=0.05)
+    _dilated_delta_panel(fig.add_subplot(gs[0, 0]), geom, fs)
     for k, m in enumerate(taps):
-        _tap_panel(fig.add_subplot(gs[0, k + 1]), geom, m, base_colors, base_hatches, equation)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.95, wspace=0.05)
+        _tap_panel(fig.add_subplot(gs[0, k + 1]), geom, m, base_colors, base_hatches, equation,
+                   fs)
+    legend(fig, entries, fontsize=fs, y=0.01)
     return fig
