@@ -7,20 +7,25 @@ notebooks call them instead of drawing by hand. Requires Matplotlib and Pillow.
 from .gif import figure_to_rgb, frames_to_gif, show_figure, show_gif
 from .grid import COLORS, draw_grid, finish_axes, subscript
 from .recipe import RecipeLayout, recipe_animation, recipe_figure, recipe_layout
+from .timing import check_benchmark, memory_figure, sizes_figure, strides_figure
 from .windows import window_cells, windows_figure
 
 __all__ = [
     "COLORS",
     "RecipeLayout",
+    "check_benchmark",
     "draw_grid",
     "figure_to_rgb",
     "finish_axes",
     "frames_to_gif",
+    "memory_figure",
     "recipe_animation",
     "recipe_figure",
     "recipe_layout",
     "show_figure",
     "show_gif",
+    "sizes_figure",
+    "strides_figure",
     "subscript",
     "window_cells",
     "windows_figure",
