@@ -641,6 +641,44 @@ ROWS = (
         ),
     ),
     Row(
+        key="same-torch",
+        what="\"same\" and \"valid\" at stride 1",
+        cells={
+            "convbp": "`padding=\"same\"`, `\"valid\"`; \"same\" refuses stride > 1",
+            "PyTorch": "`padding=\"same\"`, `\"valid\"`; odd pixel at the end",
+            "JAX": "`\"SAME\"`, `\"VALID\"`",
+            "TensorFlow": "`\"SAME\"`, `\"VALID\"`",
+        },
+        setup='''
+            x = rng.standard_normal((2, 3, 9, 8))
+            w = rng.standard_normal((4, 3, 4, 2))     # even kernel sizes
+        ''',
+        convbp='''
+            want = (convbp.conv(x, w, padding="same", dilation=(1, 3)),
+                    convbp.conv(x, w, padding="valid"))
+            print(conv_geometry("conv", x.shape[2:], w.shape[2:], 1, "same",
+                                (1, 3)).padding)
+        ''',
+        snippets=(
+            Snippet("PyTorch", '''
+                got = (F.conv2d(T(x), T(w), padding="same",
+                                dilation=(1, 3)).numpy(),
+                       F.conv2d(T(x), T(w), padding="valid").numpy())
+            '''),
+            Snippet("JAX", '''
+                conv = lax.conv_general_dilated
+                got = (np.asarray(conv(x, w, (1, 1), "SAME",
+                                       rhs_dilation=(1, 3))),
+                       np.asarray(conv(x, w, (1, 1), "VALID")))
+            '''),
+            Snippet("TensorFlow", '''
+                got = (nchw(tf.nn.conv2d(nhwc(x), hwio(w), 1, "SAME",
+                                         dilations=(1, 3))),
+                       nchw(tf.nn.conv2d(nhwc(x), hwio(w), 1, "VALID")))
+            '''),
+        ),
+    ),
+    Row(
         key="same-tf",
         what='"SAME" at stride > 1',
         cells={
