@@ -260,9 +260,16 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     Returns
     -------
     Gradients
-        Named tuple ``(dx, dw, db)``: ``dx`` shape (N, C_in, *spatial) with x's float
-        dtype, ``dw`` shape (C_out, C_in // groups, *kernel) with w's float dtype,
-        ``db`` shape (C_out,).
+        Named tuple ``(dx, dw, db)``: ``dx`` of shape ``(N, C_in, *spatial)`` with x's
+        float dtype, ``dw`` of shape ``(C_out, C_in // groups, *kernel)`` with w's
+        float dtype, ``db`` of shape ``(C_out,)``.
+
+    See Also
+    --------
+    convbp.conv_backward_as_convolutions : the same gradients, each as one forward
+        convolution (dilate, pad, flip).
+    convbp.reference.conv_backward : the same gradients by plain loops.
+    convbp.symbolic.derive : every gradient entry as a SymPy expression.
 
     Examples
     --------

@@ -155,7 +155,7 @@ class ConvGeometry:
 
     @property
     def unread_tail(self) -> tuple[int, ...]:
-        """Real input rows at the high end that no window reads: ``min(n, max(0, r - p_hi))``.
+        """Real input rows at the high end that no window reads, ``min(n, max(0, r - p_hi))``.
 
         Their gradient is exactly zero. The other ``min(r, p_hi)`` leftover rows are
         padding.
@@ -403,7 +403,7 @@ class Phase(NamedTuple):
     start, count, tap_step : tuple of int
         Per dimension, the window arguments (first row, number of output rows, step
         between taps) into the padded ``dy``, at step 1
-        (:func:`convbp._fastconv.windows`).
+        (``convbp._fastconv.windows``).
     rows : tuple of slice
         Per dimension, the rows of ``dx`` that this phase fills.
     """

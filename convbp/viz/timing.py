@@ -2,7 +2,7 @@
 
 The numbers come from ``benchmarks/loops_to_fast.py``, which writes a JSON file with the
 machine, the date and the versions; the chapter reads that file and never times
-anything itself. :func:`check_benchmark` validates such a result, and each figure
+anything itself. :func:`~convbp.viz.check_benchmark` validates such a result, and each figure
 function draws one of its three experiments on a new Matplotlib figure.
 """
 
