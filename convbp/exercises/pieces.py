@@ -359,7 +359,7 @@ def check_correlate1d(fn, *, raise_on_fail=False):
 
     See Also
     --------
-    convbp.conv : the same operation on (N, C, *spatial) arrays.
+    convbp.conv : the same operation on ``(N, C, *spatial)`` arrays.
 
     Notes
     -----
