@@ -45,10 +45,11 @@ def check_benchmark(result) -> dict:
 
     Examples
     --------
-    >>> check_benchmark({"machine": {}})
-    Traceback (most recent call last):
-    ...
-    ValueError: check_benchmark: result lacks 'date_utc'
+    >>> try:
+    ...     check_benchmark({"machine": {}})
+    ... except ValueError as err:
+    ...     print(err)
+    check_benchmark: result lacks 'date_utc'
     """
     if not isinstance(result, dict):
         raise TypeError(f"check_benchmark: result must be a dict, got {type(result).__name__}")
