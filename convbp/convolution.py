@@ -196,9 +196,13 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     stride, dilation : int or tuple of int
         One value for every spatial dimension, or one per dimension. ``dilation=1``
         means an ordinary (undilated) kernel.
-    padding : int, tuple of int, or tuple of (int, int)
+    padding : int, tuple of int, tuple of (int, int), or {"same", "valid"}
         Zero padding: the same on every side, one symmetric value per dimension, or one
-        ``(lo, hi)`` pair per dimension.
+        ``(lo, hi)`` pair per dimension. ``"valid"`` is no padding; ``"same"`` (stride 1
+        only, as in PyTorch) pads ``d*(k-1)`` rows per dimension, the odd one at the
+        end, so that the output has the input's size
+        (:func:`convbp.geometry.padding_mode`; for TensorFlow's ``"SAME"`` at any
+        stride, pass the pairs of :func:`convbp.geometry.same_padding`).
     groups : int
         Number of channel groups; must divide ``C_in`` and ``C_out``.
 
@@ -256,9 +260,16 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     Returns
     -------
     Gradients
-        Named tuple ``(dx, dw, db)``: ``dx`` shape (N, C_in, *spatial) with x's float
-        dtype, ``dw`` shape (C_out, C_in // groups, *kernel) with w's float dtype,
-        ``db`` shape (C_out,).
+        Named tuple ``(dx, dw, db)``: ``dx`` of shape ``(N, C_in, *spatial)`` with x's
+        float dtype, ``dw`` of shape ``(C_out, C_in // groups, *kernel)`` with w's
+        float dtype, ``db`` of shape ``(C_out,)``.
+
+    See Also
+    --------
+    convbp.conv_backward_as_convolutions : the same gradients, each as one forward
+        convolution (dilate, pad, flip).
+    convbp.reference.conv_backward : the same gradients by plain loops.
+    convbp.symbolic.derive : every gradient entry as a SymPy expression.
 
     Examples
     --------

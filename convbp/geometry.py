@@ -48,6 +48,7 @@ __all__ = [
     "InputPhases",
     "Phase",
     "input_phases",
+    "padding_mode",
     "pool_geometry",
     "same_padding",
 ]
@@ -154,7 +155,7 @@ class ConvGeometry:
 
     @property
     def unread_tail(self) -> tuple[int, ...]:
-        """Real input rows at the high end that no window reads: ``min(n, max(0, r - p_hi))``.
+        """Real input rows at the high end that no window reads, ``min(n, max(0, r - p_hi))``.
 
         Their gradient is exactly zero. The other ``min(r, p_hi)`` leftover rows are
         padding.
@@ -204,6 +205,8 @@ def conv_geometry(op: str, in_size, kernel_size, stride=1, padding=0, dilation=1
     nd = len(in_size)
     stride = as_tuple(stride, nd, op, "stride")
     dilation = as_tuple(dilation, nd, op, "dilation")
+    if isinstance(padding, str):
+        padding = padding_mode(op, padding, in_size, kernel_size, stride, dilation)
     padding = as_padding(padding, nd, op)
     check_fits(op, in_size, kernel_size, padding, dilation)
     out = tuple(
@@ -211,6 +214,63 @@ def conv_geometry(op: str, in_size, kernel_size, stride=1, padding=0, dilation=1
         for n, k, s, p, d in zip(in_size, kernel_size, stride, padding, dilation)
     )
     return ConvGeometry(in_size, kernel_size, stride, padding, dilation, out)
+
+
+def padding_mode(op: str, mode: str, in_size, kernel_size, stride, dilation
+                 ) -> tuple[tuple[int, int], ...]:
+    """The ``(p_lo, p_hi)`` pairs of ``padding="valid"`` or ``padding="same"`` (PyTorch's rules).
+
+    ``"valid"`` is no padding. ``"same"`` keeps the output as long as the input, which
+    at stride 1 needs a total padding of ``d*(k-1)`` per dimension; when that is odd,
+    the extra row goes at the high end: ``(t // 2, t - t // 2)``, as PyTorch places it
+    (:ref:`forward-arithmetic`). Like PyTorch, ``"same"`` is refused at stride > 1:
+    there "same" can only mean ``ceil(n / s)`` outputs, TensorFlow's ``"SAME"``, whose
+    pairs :func:`same_padding` returns. Upper case is accepted (``"SAME"`` and
+    ``"VALID"`` agree with PyTorch's modes wherever those are defined).
+
+    Parameters
+    ----------
+    op : str
+        Name of the calling operation (used in error messages).
+    mode : str
+        ``"same"`` or ``"valid"``, in any case.
+    in_size, kernel_size, stride, dilation : tuple of int
+        One entry per spatial dimension.
+
+    Returns
+    -------
+    tuple of (int, int)
+        One ``(p_lo, p_hi)`` pair per spatial dimension.
+
+    Raises
+    ------
+    ValueError
+        For another string, or ``"same"`` with a stride > 1 (the message gives the
+        pairs of :func:`same_padding` for these sizes).
+
+    Examples
+    --------
+    >>> padding_mode("conv", "same", (8, 8), (3, 4), (1, 1), (1, 1))
+    ((1, 1), (1, 2))
+    >>> padding_mode("conv", "valid", (8,), (3,), (2,), (1,))
+    ((0, 0),)
+    """
+    kind = mode.lower()
+    if kind == "valid":
+        return ((0, 0),) * len(in_size)
+    if kind != "same":
+        raise ValueError(f"{op}: padding must be 'same', 'valid', an int, a tuple of ints or "
+                         f"a tuple of (lo, hi) pairs, got {mode!r}")
+    if any(s != 1 for s in stride):
+        tf = tuple(same_padding(n, k, s, d)
+                   for n, k, s, d in zip(in_size, kernel_size, stride, dilation))
+        raise ValueError(
+            f"{op}: padding={mode!r} needs stride 1 in every spatial dim (PyTorch's rule), "
+            f"got stride {fmt(stride)}; for TensorFlow's 'SAME' at any stride, pass "
+            f"padding=[convbp.geometry.same_padding(n, k, s, d) for each dim], here "
+            f"padding={tf}")
+    total = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
+    return tuple((t // 2, t - t // 2) for t in total)
 
 
 def conv_transpose_geometry(op: str, in_size, kernel_size, stride=1, padding=0,
@@ -343,7 +403,7 @@ class Phase(NamedTuple):
     start, count, tap_step : tuple of int
         Per dimension, the window arguments (first row, number of output rows, step
         between taps) into the padded ``dy``, at step 1
-        (:func:`convbp._fastconv.windows`).
+        (``convbp._fastconv.windows``).
     rows : tuple of slice
         Per dimension, the rows of ``dx`` that this phase fills.
     """

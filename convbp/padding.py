@@ -4,12 +4,12 @@ Every padding in the package goes through :func:`pad_or_crop`: the zero padding 
 ``x`` in the forward pass, the ``-inf`` padding of max pooling, the padding (or
 cropping) of the dilated ``dy`` in the as-convolutions recipe, the crop of the
 leftover rows for the weight gradient, and the channels-last copy of the fast path
-(:func:`convbp._fastconv.pad_channels_last`, which writes each thread's share of the
+(``convbp._fastconv.pad_channels_last``, which writes each thread's share of the
 batch through ``out=``).
 
 A pair ``(lo, hi)`` per axis adds ``lo`` entries before and ``hi`` after; a negative
 entry removes that many instead. The widths come from :mod:`convbp.geometry`
-(:attr:`~convbp.geometry.ConvGeometry.padding`,
+(``ConvGeometry.padding``,
 :attr:`~convbp.geometry.ConvGeometry.dx_padding`,
 :attr:`~convbp.geometry.ConvGeometry.dw_padding`); this module only moves entries.
 """

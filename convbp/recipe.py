@@ -120,8 +120,14 @@ def conv_backward_as_convolutions(dy, x, w, *, stride=1, padding=0, dilation=1, 
     Returns
     -------
     Gradients
-        ``(dx, dw, db)`` with shapes (N, C_in, *spatial), (C_out, C_in // groups, *kernel)
-        and (C_out,).
+        ``(dx, dw, db)`` with shapes ``(N, C_in, *spatial)``,
+        ``(C_out, C_in // groups, *kernel)`` and ``(C_out,)``.
+
+    See Also
+    --------
+    convbp.conv_backward : the fast path, with the same signature and result.
+    convbp.reference.conv_backward : the same gradients by plain loops.
+    convbp.symbolic.derive : every gradient entry as a SymPy expression.
 
     Examples
     --------

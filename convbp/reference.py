@@ -129,9 +129,15 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     Returns
     -------
     Gradients
-        ``dx`` shape (N, C_in, *spatial) with dtype ``float_dtype(x)``, ``dw`` shape
-        (C_out, C_in // groups, *kernel) with dtype ``float_dtype(w)``, ``db`` shape
-        (C_out,) with dtype ``float_dtype(dy)``.
+        ``dx`` of shape ``(N, C_in, *spatial)`` with dtype ``float_dtype(x)``, ``dw`` of
+        shape ``(C_out, C_in // groups, *kernel)`` with dtype ``float_dtype(w)``, ``db``
+        of shape ``(C_out,)`` with dtype ``float_dtype(dy)``.
+
+    See Also
+    --------
+    convbp.conv_backward : the fast path, with the same signature and result.
+    convbp.conv_backward_as_convolutions : the gradients as forward convolutions.
+    convbp.symbolic.derive : every gradient entry as a SymPy expression.
 
     Examples
     --------

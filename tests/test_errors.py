@@ -53,7 +53,7 @@ BAD = [
     (dict(padding=-1), ValueError, r"padding must be .*got -1"),
     (dict(padding=((0, -1), 0)), ValueError, r"padding must be .*got \(\(0, -1\), 0\)"),
     (dict(padding=(1, 1, 1)), ValueError, r"padding must be .*length 3"),
-    (dict(padding="same"), TypeError, r"padding must be .*'same'"),
+    (dict(padding="full"), ValueError, r"padding must be 'same', 'valid'.*got 'full'"),
     (dict(groups=0), ValueError, r"groups must be a positive int, got 0"),
     (dict(groups=2.0), TypeError, r"groups must be a positive int, got 2.0"),
     (dict(groups=3), ValueError, r"groups=3 must divide the input channels C_in=4"),

@@ -30,13 +30,6 @@ def _labels(path):
             for label in LABEL.findall("".join(c["source"]))}
 
 
-# Chapters of the planned table of contents that are written in parallel and not yet
-# in _toc.yml. Code may point to them; test_planned_chapters_are_in_the_toc lists which
-# are still missing (remove a label here once its chapter is in the toc).
-PLANNED = {"transposed-conv", "checking-your-code", "loops-to-fast", "formula-sheet",
-           "explorer", "translation-table", "api-reference", "references"}
-
-
 def _defined():
     return set().union(*(_labels(p) for p in _toc_files()))
 
@@ -54,15 +47,8 @@ def test_every_ref_in_the_package_resolves_to_a_chapter_in_the_toc():
     assert {"intro", "backward-strided", "general-rule"} <= defined
     assert len(refs) >= 5                                 # the scan finds the pointers
     missing = {label: where for label, where in refs.items()
-               if label not in defined and label not in PLANNED}
+               if label not in defined}
     assert not missing, f"undefined chapter labels: {missing}"
-
-
-def test_planned_chapters_are_in_the_toc():
-    waiting = {label: where for label, where in _refs().items()
-               if label in PLANNED and label not in _defined()}
-    if waiting:
-        pytest.xfail(f"chapters not yet in _toc.yml: {sorted(waiting)}")
 
 
 def test_no_docstring_points_to_a_chapter_by_title():

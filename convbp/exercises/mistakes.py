@@ -44,7 +44,7 @@ class Mistake(NamedTuple):
     explanation : str
         One line: what the code did and what the right rule is.
     label : str
-        MyST label of the chapter deriving the right rule (a key of :data:`CHAPTERS`).
+        MyST label of the chapter deriving the right rule (a key of :data:`~convbp.exercises.mistakes.CHAPTERS`).
     """
 
     id: str

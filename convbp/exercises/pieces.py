@@ -108,7 +108,7 @@ def check_flip(fn, *, raise_on_fail=False):
     Parameters
     ----------
     fn : callable
-        ``fn(w)`` for ``w`` of shape (C_out, C_in, *k) with one or two spatial axes,
+        ``fn(w)`` for ``w`` of shape ``(C_out, C_in, *k)`` with one or two spatial axes,
         returning ``w`` reversed along the spatial axes only (a 180-degree rotation of
         each 2-D kernel), as :func:`convbp.flip`.
     raise_on_fail : bool
@@ -359,7 +359,7 @@ def check_correlate1d(fn, *, raise_on_fail=False):
 
     See Also
     --------
-    convbp.conv : the same operation on (N, C, *spatial) arrays.
+    convbp.conv : the same operation on ``(N, C, *spatial)`` arrays.
 
     Notes
     -----

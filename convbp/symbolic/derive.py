@@ -374,11 +374,14 @@ class Derivation:
 
         Parameters
         ----------
-        x : array_like, shape of ``self.x``, or (N, C_in, *spatial)
-        w : array_like, shape of ``self.w``, or (C_out, C_in // groups, *kernel)
-        dy : array_like, shape of ``self.dy``, or (N, C_out, *out) if ``x`` is batched
-            The upstream gradient (:math:`\\delta` in the book). ``delta=`` is accepted
-            as an older keyword for the same argument (deprecated).
+        x : array_like
+            Shaped like ``self.x``, or ``(N, C_in, *spatial)``.
+        w : array_like
+            Shaped like ``self.w``, or ``(C_out, C_in // groups, *kernel)``.
+        dy : array_like
+            Shaped like ``self.dy``, or ``(N, C_out, *out)`` if ``x`` is batched: the
+            upstream gradient (:math:`\\delta` in the book). ``delta=`` is accepted as
+            an older keyword for the same argument (deprecated).
         b : array_like, shape (C_out,), optional
             Only ``y`` depends on it; default zero.
 
@@ -478,6 +481,12 @@ def derive(input_size, kernel_size, *, stride=1, padding=0, dilation=1, in_chann
     ------
     TypeError, ValueError
         With a message naming ``derive``, the parameter and its value.
+
+    See Also
+    --------
+    convbp.conv_backward : the numbers, fast.
+    convbp.conv_backward_as_convolutions : the numbers, by dilate-pad-flip.
+    convbp.reference.conv_backward : the numbers, by plain loops.
 
     Examples
     --------

@@ -13,7 +13,7 @@ Used in the chapter :ref:`general-rule`, which shows the results of
 * :func:`evaluate_step` evaluates the last (or any) step on NumPy arrays with nothing
   but SymPy's ``subs`` and ``doit`` and the definitions of
   :func:`~convbp.symbolic.closed_form.definitions`. It shares no code with
-  :mod:`convbp.symbolic.verify` (an exact evaluator of its own) nor with the array
+  ``convbp.symbolic.verify`` (an exact evaluator of its own) nor with the array
   code, so it is an independent witness for the closed form.
 """
 

@@ -11,6 +11,7 @@ from .pooling import pool_routes, pool_routing_figure
 from .recipe import RecipeLayout, recipe_animation, recipe_figure, recipe_layout
 from .scatter import scatter_figure, scatter_terms
 from .training import curve_stats, image_grid_figure, learning_curves_figure
+from .timing import check_benchmark, memory_figure, sizes_figure, strides_figure
 from .windows import window_cells, windows_figure
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "chain_steps",
     "RecipeLayout",
     "curve_stats",
+    "check_benchmark",
     "draw_grid",
     "figure_to_rgb",
     "finish_axes",
@@ -28,6 +30,7 @@ __all__ = [
     "learning_curves_figure",
     "pool_routes",
     "pool_routing_figure",
+    "memory_figure",
     "recipe_animation",
     "recipe_figure",
     "recipe_layout",
@@ -35,6 +38,8 @@ __all__ = [
     "scatter_terms",
     "show_figure",
     "show_gif",
+    "sizes_figure",
+    "strides_figure",
     "subscript",
     "window_cells",
     "windows_figure",

@@ -3,7 +3,7 @@ r"""Pictures of the dilate-pad-flip recipe for the input gradient.
 Used in the chapters :ref:`backward-stride1`, :ref:`backward-strided` and
 :ref:`general-rule`. The pictures are built from the package's own recipe: integer
 labels are pushed through :func:`convbp.dilate`, the padding
-:attr:`ConvGeometry.dx_padding` and :func:`convbp.flip`, so each cell shows exactly
+:attr:`convbp.geometry.ConvGeometry.dx_padding` and :func:`convbp.flip`, so each cell shows exactly
 which :math:`\delta` entry or kernel tap the code puts there. In the book's notation
 :math:`\tilde\delta = \operatorname{dil}_s(\delta)` and :math:`\hat\delta` is
 :math:`\tilde\delta` padded by :math:`(P_{lo}, P_{hi})`; then
@@ -11,7 +11,7 @@ which :math:`\delta` entry or kernel tap the code puts there. In the book's nota
 
 The numbers in the :math:`\partial L/\partial X` panels come from a worked example with
 small integers, :math:`\delta = 1, 2, 3, \dots` and :math:`W = 1, 2, 3, \dots` in
-reading order (:func:`example_values`), so a reader can redo any cell by hand.
+reading order (:func:`~convbp.viz.recipe.example_values`), so a reader can redo any cell by hand.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def example_values(lay: RecipeLayout):
     w : ndarray of int, shape (*kernel)
         :math:`W = 1, 2, 3, \dots` in reading order.
     dx : ndarray of int, shape (*spatial)
-        :math:`\partial L/\partial X`, summed from :meth:`RecipeLayout.terms`.
+        :math:`\partial L/\partial X`, summed from :meth:`convbp.viz.RecipeLayout.terms`.
 
     Examples
     --------
@@ -246,7 +246,7 @@ def recipe_figure(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
         As accepted by :func:`convbp.conv`.
     values : bool
         Fill :math:`\partial L/\partial X` with the worked example of
-        :func:`example_values`.
+        :func:`~convbp.viz.recipe.example_values`.
 
     Returns
     -------
@@ -337,7 +337,7 @@ def _expression(lay, a, dy, w) -> list[str]:
 
 def recipe_animation(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
                      duration_ms: int = 900) -> bytes:
-    r"""GIF of :func:`recipe_frames`: the flipped kernel slides over :math:`\hat\delta`.
+    r"""GIF of :func:`~convbp.viz.recipe.recipe_frames`: the flipped kernel slides over :math:`\hat\delta`.
 
     Parameters
     ----------
@@ -368,14 +368,14 @@ def recipe_animation(input_size, kernel_size, stride=1, padding=0, dilation=1, *
 
 def recipe_frames(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
                   only=None) -> list[Figure]:
-    r"""The frames of :func:`recipe_animation`, one figure per input position.
+    r"""The frames of :func:`~convbp.viz.recipe_animation`, one figure per input position.
 
     One frame per input position ``a``. The flipped kernel is drawn *on*
     :math:`\hat\delta`: each cell under one of its taps shows the :math:`\delta`
     entry (or 0) and, below it, the tap it meets; the taps of a dilated kernel sit
     ``d`` cells apart. The cell :math:`\partial L/\partial X_a` being computed is
     marked, the cells computed so far show their values for the worked example of
-    :func:`example_values`, and the caption gives the sum of products, in symbols and
+    :func:`~convbp.viz.recipe.example_values`, and the caption gives the sum of products, in symbols and
     in numbers (the inserted zeros contribute nothing).
 
     Parameters

@@ -9,7 +9,7 @@ so :math:`\tilde\delta = \operatorname{dil}_s(\delta)` (``s - 1`` zeros between 
 entries of :math:`\delta`) is laid over the zero-padded input :math:`\bar X` like a
 kernel, shifted by ``d*m``; every real
 :math:`\delta` entry multiplies the input cell under it. The cells are read off
-:meth:`ConvGeometry.window`, the same slices the fast code uses, and every size comes
+:meth:`~convbp.geometry.ConvGeometry.window`, the same slices the fast code uses, and every size comes
 from :func:`convbp.geometry.conv_geometry`. Rows that no tap reaches (the leftover
 remainder) are hatched.
 """
