@@ -6,6 +6,7 @@ import math
 import pathlib
 import sys
 
+import numpy as np
 import pytest
 
 _PATH = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
@@ -136,3 +137,38 @@ def test_suite_covers_what_the_targets_name():
     assert {l.kernel[0] for l in layers if l.group == "strided"} >= {2, 3, 4, 5}
     assert any(l.groups == 32 and l.c_in // l.groups > 1 for l in layers)
     assert any(l.groups == l.c_in for l in layers if l.group == "depthwise")
+
+
+_TS_PATH = _PATH.parent / "train_step.py"
+_ts_spec = importlib.util.spec_from_file_location("convbp_train_step", _TS_PATH)
+train_step = importlib.util.module_from_spec(_ts_spec)
+sys.modules["convbp_train_step"] = train_step
+_ts_spec.loader.exec_module(train_step)
+
+
+def test_train_step_quick_run_without_torch(capsys):
+    assert train_step.main(["--quick", "--no-torch", "--reps", "1", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny" in out and "convbp ms" in out and "/torch" not in out
+
+
+@pytest.mark.parametrize("net", train_step.NETWORKS, ids=lambda n: n.name)
+def test_train_step_networks_match_torch(net):
+    """The convbp.nn and torch.nn networks are the same function: with the convbp
+    weights copied over, the logits agree; a convbp step lowers nothing it should not
+    (the loss is finite and the parameters move)."""
+    torch = pytest.importorskip("torch")
+    model = train_step.convbp_model(net)
+    tmodel = train_step.torch_model(net)
+    ours = [getattr(layer, name) for layer, name in model.parameters()]
+    theirs = list(tmodel.parameters())
+    assert [p.shape for p in ours] == [tuple(p.shape) for p in theirs]
+    with torch.no_grad():
+        for p, q in zip(ours, theirs):
+            q.copy_(torch.from_numpy(p))
+    x, _ = train_step._batch(net)
+    np.testing.assert_allclose(model.forward(x), tmodel(torch.from_numpy(x)).detach().numpy(),
+                               rtol=1e-4, atol=1e-5)
+    step = train_step.convbp_step(net)
+    before = step()
+    assert np.isfinite(before) and np.isfinite(step())
