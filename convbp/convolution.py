@@ -34,6 +34,8 @@ never over channels or output positions. float32 stays float32 throughout.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _depthwise as depthwise
@@ -54,6 +56,12 @@ _SCATTER_RATIO = 4
 def _is_depthwise(w_shape, groups: int) -> bool:
     """One input channel per group: per-tap multiply-adds beat a product over ``prod(k)``."""
     return groups > 1 and w_shape[1] == 1
+
+
+def _channels_first(cg_in: int, groups: int, geom: ConvGeometry) -> bool:
+    """Columns of ``x`` copied channels-first (:func:`convbp._fastconv.channels_first`)."""
+    return fc.channels_first(cg_in, groups, geom.stride, geom.out_size, geom.kernel_size,
+                             geom.dilation)
 
 
 def _is_pointwise(geom: ConvGeometry) -> bool:
@@ -100,11 +108,17 @@ def _forward(x: np.ndarray, w: np.ndarray, b, geom: ConvGeometry, groups: int,
                      _grouped(y, groups, dtype))
     else:                          # im2col products, the bias added block by block
         y = np.empty((x.shape[0], w.shape[0], *geom.out_size), dtype=dtype)
-        wmat_t = np.ascontiguousarray(_kernel_matrix(w, groups, dtype).transpose(0, 2, 1))
-        xp = fc.pad_channels_last(x, geom.padding, dtype)
-        fc.correlate([fc.Correlation(xp, wmat_t, y, start=(0,) * geom.ndim, step=geom.stride,
-                                     count=geom.out_size, taps=geom.kernel_size,
-                                     tap_step=geom.dilation, bias=b)])
+        zero = (0,) * geom.ndim
+        if _channels_first(w.shape[1], groups, geom):
+            wmat = w.reshape(groups, w.shape[0] // groups, -1).astype(dtype, copy=False)
+            xp = fc.pad_channels_first(x, geom.padding, dtype)
+            fc.correlate([fc.Correlation(xp, wmat, y, zero, geom.stride, geom.out_size,
+                                         geom.kernel_size, geom.dilation, b, True)])
+        else:
+            wmat = np.ascontiguousarray(_kernel_matrix(w, groups, dtype).transpose(0, 2, 1))
+            xp = fc.pad_channels_last(x, geom.padding, dtype)
+            fc.correlate([fc.Correlation(xp, wmat, y, zero, geom.stride, geom.out_size,
+                                         geom.kernel_size, geom.dilation, b)])
         return y
     if b is not None:
         y += b.reshape(-1, *(1,) * geom.ndim)
@@ -121,6 +135,12 @@ def _weight_grad(dy: np.ndarray, x: np.ndarray, w_shape, geom: ConvGeometry, gro
     if _is_pointwise(geom):        # dw[g] = sum_n dy[n, g] @ x[n, g].T
         dw = fc.pointwise_weight_grad(_grouped(dy, groups, dtype), _grouped(x, groups, dtype))
         return dw.reshape(w_shape)
+    if _channels_first(w_shape[1], groups, geom):
+        xp = fc.pad_channels_first(x, geom.padding, dtype)
+        wmat = fc.weight_grad(xp, dy, start=(0,) * geom.ndim, step=geom.stride,
+                              count=geom.out_size, taps=geom.kernel_size,
+                              tap_step=geom.dilation, groups=groups, channels_first=True)
+        return wmat.reshape(w_shape)
     xp = fc.pad_channels_last(x, geom.padding, dtype)
     wmat = fc.weight_grad(xp, dy, start=(0,) * geom.ndim, step=geom.stride,
                           count=geom.out_size, taps=geom.kernel_size, tap_step=geom.dilation,
@@ -156,10 +176,15 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
         if all(p == (0, 0) for p in geom.padding):
             return dxp
         return np.ascontiguousarray(dxp[(slice(None), slice(None), *geom.unpadded())])
-    # stride phases: phase rho correlates the padded dy with its taps m, through
-    # wmat_t[g, (m, c), c'] = w[g*C_out/G + c, c', m]
+    # stride phases: phase rho correlates the padded dy with its taps m
     pads, phases = input_phases(geom)                  # InputPhases(dy_padding, phases)
-    dyp = fc.pad_channels_last(dy, pads, dtype)
+    # the shape rule of the forward pass, for the largest phase's correlation of dy
+    main = max((p for p in phases if all(p.taps)), key=lambda p: math.prod(p.count),
+               default=None)
+    cf = main is not None and fc.channels_first(
+        cg_out, groups, (1,) * geom.ndim, main.count, tuple(map(len, main.taps)),
+        main.tap_step)
+    dyp = (fc.pad_channels_first if cf else fc.pad_channels_last)(dy, pads, dtype)
     wk = wg.reshape(groups, cg_out, cg_in, *k)
     dx = np.empty((n, groups * cg_in, *geom.in_size), dtype=dtype)
     terms = []
@@ -169,9 +194,12 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
             out[...] = 0
             continue
         w_phase = wk[(slice(None),) * 3 + np.ix_(*taps)]          # (G, C_out/G, C_in/G, *T)
-        wmat_t = np.moveaxis(w_phase, (1, 2), (-2, -1)).reshape(groups, -1, cg_in)
-        terms.append(fc.Correlation(dyp, wmat_t, out, start=start, step=(1,) * geom.ndim,
-                                    count=count, taps=tuple(map(len, taps)), tap_step=tap_step))
+        if cf:      # wmat[g, c', (c, m)] = w[g*C_out/G + c, c', m]
+            wmat = np.swapaxes(w_phase, 1, 2).reshape(groups, cg_in, -1)
+        else:       # wmat[g, (m, c), c'] = w[g*C_out/G + c, c', m]
+            wmat = np.moveaxis(w_phase, (1, 2), (-2, -1)).reshape(groups, -1, cg_in)
+        terms.append(fc.Correlation(dyp, wmat, out, start, (1,) * geom.ndim, count,
+                                    tuple(map(len, taps)), tap_step, None, cf))
     if terms:
         fc.correlate(terms)
     return dx

@@ -1,9 +1,10 @@
 """Every code path of the fast convolution (convbp.convolution + convbp._fastconv).
 
 The fast path picks, per call, one of several layouts: im2col products in blocks (whose
-size depends on CHUNK_BYTES), the input gradient by stride phases (gather) or by col2im
-(scatter, when C_out/G >= _SCATTER_RATIO * C_in/G), the pointwise shortcut (1x1, stride
-1, no padding) and the depthwise multiply-adds (one input channel per group). Each test
+size depends on CHUNK_BYTES), with the columns copied channels-last or channels-first
+(fc.channels_first, a shape rule), the input gradient by stride phases (gather) or by
+col2im (scatter, when C_out/G >= _SCATTER_RATIO * C_in/G), the pointwise shortcut (1x1,
+stride 1, no padding) and the depthwise multiply-adds (one input channel per group). Each test
 forces a path (monkeypatching the thresholds) and compares with the loop reference and
 the dilate-pad-flip recipe, on geometries with leftover rows, dilation, asymmetric
 padding, groups, 1-, 2- and 3-D, batch 1, float32 and float64. Also unit tests of the
@@ -20,6 +21,8 @@ import convbp
 from convbp import _fastconv as fc
 from convbp import convolution, reference
 from convbp.geometry import conv_geometry, conv_transpose_geometry, input_phases
+
+from cases import GRID
 
 # (name, n, c_in, c_out, size, kernel, stride, padding, dilation, groups)
 CASES = [
@@ -93,17 +96,71 @@ def dx_path(request, monkeypatch):
     return request.param
 
 
+@pytest.fixture(params=["channels-last", "channels-first"])
+def layout(request, monkeypatch):
+    """Force the im2col columns channels-last or channels-first (whatever the shape)."""
+    first = request.param == "channels-first"
+    monkeypatch.setattr(fc, "channels_first", lambda *a, **k: first)
+    return request.param
+
+
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_both_input_gradient_paths(case, dtype, dx_path):
+def test_both_input_gradient_paths(case, dtype, dx_path, layout):
     _check_all(case, dtype)
+
+
+@pytest.mark.parametrize("c", GRID, ids=str)
+def test_grid_in_both_column_layouts(c, monkeypatch):
+    """The shared grid of hard cases, with the columns forced into each layout."""
+    _rng, x, w, b, dy = c.data()
+    want_y = reference.conv(x, w, b, **c.kw)
+    want = reference.conv_backward(dy, x, w, **c.kw)
+    for first in (False, True):
+        monkeypatch.setattr(fc, "channels_first", lambda *a, _f=first, **k: _f)
+        np.testing.assert_allclose(convbp.conv(x, w, b, **c.kw), want_y, rtol=1e-10,
+                                   atol=1e-10)
+        for name, got, ref in zip("dx dw db".split(), convbp.conv_backward(dy, x, w, **c.kw),
+                                  want):
+            np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10,
+                                       err_msg=f"{name} channels_first={first}")
+
+
+@pytest.mark.parametrize("c_b,groups,step,count,taps,tap_step,first", [
+    (1, 1, (1, 1), (28, 28), (5, 5), (1, 1), True),       # LeNet's first layer
+    (3, 1, (1, 1), (32, 32), (3, 3), (1, 1), True),       # 3 channels, 32x32
+    (3, 1, (2, 2), (16, 16), (5, 5), (1, 1), False),      # strided: half-length runs
+    (4, 32, (1, 1), (28, 28), (3, 3), (1, 1), True),      # 32 groups of 4 channels
+    (16, 4, (2, 2), (7, 7), (3, 3), (1, 1), False),
+    (16, 1, (2, 2), (6, 6), (3, 3), (1, 1), False),
+    (64, 1, (1, 1), (32, 32), (3, 3), (1, 1), False),     # the large layers keep theirs
+    (8, 1, (1,), (128,), (3,), (4,), True),               # dilated 1-D
+])
+def test_column_layout_shape_rule(c_b, groups, step, count, taps, tap_step, first):
+    assert fc.channels_first(c_b, groups, step, count, taps, tap_step) is first
+
+
+@pytest.mark.parametrize("groups", [1, 3])
+def test_channels_first_windows_match_index_form(groups):
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(2, 6, 11, 9))
+    start, step, count, taps, tap_step = (1, 0), (2, 3), (3, 2), (2, 3), (3, 1)
+    v = fc.windows_cf(a, start, step, count, taps, tap_step, groups)
+    cb = 6 // groups
+    assert v.shape == (groups, cb, 2, 3, 2, 3, 2) and not v.flags.writeable
+    for g, c, j1, j2, n, o1, o2 in itertools.product(*map(range, v.shape)):
+        assert v[g, c, j1, j2, n, o1, o2] == a[n, g * cb + c, start[0] + step[0] * o1
+                                               + tap_step[0] * j1,
+                                               start[1] + step[1] * o2 + tap_step[1] * j2]
+    with pytest.raises(RuntimeError, match="internal error"):
+        fc.windows_cf(a, start, step, (5, 2), taps, tap_step, groups)
 
 
 @pytest.mark.parametrize("budget", [1, 200, 700, 2500])
 @pytest.mark.parametrize("case", [c for c in CASES if c[0] in
                                   ("s1", "s2-leftover", "s2-d3-asym", "groups", "1d", "3d")],
                          ids=_ids)
-def test_blocks_of_any_size(case, budget, dx_path, monkeypatch):
+def test_blocks_of_any_size(case, budget, dx_path, layout, monkeypatch):
     """Tiny column buffers: one row per block, rows split unevenly, batches split unevenly."""
     monkeypatch.setattr(fc, "CHUNK_BYTES", budget)
     _check_all(case, np.float64)
