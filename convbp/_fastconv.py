@@ -30,7 +30,7 @@ CHUNK_BYTES = 2 << 20
 
 # Smallest block budget, whatever the operands' size: below it the per-block Python
 # work (a dozen NumPy calls) costs more than the copies and products of the block.
-MIN_CHUNK_BYTES = 256 << 10
+MIN_CHUNK_BYTES = 64 << 10
 
 
 # --------------------------------------------------------------------------- layout
@@ -164,18 +164,19 @@ def _largest(view: np.ndarray, plan) -> int:
 
 
 def _plan(n: int, count, bytes_per_position: int, operand_bytes: int, budget=None,
-          cost=None):
+          cost=None, share: int = 2):
     """:func:`blocks` for :func:`convbp._threads.run_blocks`: balanced over its threads
     (those :func:`convbp._threads.workers` gives work of ``cost``), and the column buffers
-    of all threads together within half of ``operand_bytes`` (the arrays the sum reads
-    and writes), so that ``conv_backward`` needs at most about twice the memory of its
-    inputs and outputs (but never blocks under :data:`MIN_CHUNK_BYTES`).
+    of all threads together within ``1/share`` of ``operand_bytes`` (the arrays the sum
+    reads and writes; ``share=4`` in the gradients), so that ``conv_backward`` needs at
+    most about twice the memory of its inputs and outputs (but never blocks under
+    :data:`MIN_CHUNK_BYTES`).
     """
     threads = workers(cost)
     if budget is None:
-        budget = min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, operand_bytes // (2 * threads)))
+        budget = min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, operand_bytes // (share * threads)))
     else:
-        budget = min(budget, operand_bytes // (2 * threads))
+        budget = min(budget, operand_bytes // (share * threads))
     return blocks(n, count, bytes_per_position, budget, parts=threads)
 
 
@@ -219,7 +220,7 @@ def _cf_block(view: np.ndarray, ntaps: int, nb: slice, rb: slice) -> np.ndarray:
     return view[(slice(None),) * (2 + ntaps) + (nb, rb)]
 
 
-def correlate(terms, budget=None) -> None:
+def correlate(terms, budget=None, share: int = 2) -> None:
     """Compute every :class:`Correlation` of ``terms`` (their outputs must not overlap).
 
     Per block and group one product ``cols[g] (m*P, K) @ wmat[g] (K, C_a)`` (the
@@ -241,7 +242,7 @@ def correlate(terms, budget=None) -> None:
             groups, k, c_a = t.wmat.shape
             view = windows(t.a, t.start, t.step, t.count, t.taps, t.tap_step, groups)
         plan = _plan(t.a.shape[0], t.count, groups * k * t.a.itemsize, operands, budget,
-                     cost=total)
+                     cost=total, share=share)
         jobs += [(t, view, block) for block in plan]
         largest = max(_cf_block(view, len(t.taps), nb, rb).size for nb, rb in plan) \
             if t.channels_first else _largest(view, plan)
@@ -304,7 +305,7 @@ def weight_grad(a, dy, start, step, count, taps, tap_step, groups: int,
     else:
         view = windows(a, start, step, count, taps, tap_step, groups)
     plan = _plan(a.shape[0], count, groups * k * a.itemsize, a.nbytes + dy.nbytes, budget,
-                 cost=2 * dy.size * k)
+                 cost=2 * dy.size * k, share=4)
     if channels_first:
         size = max(_cf_block(view, len(taps), nb, rb).size for nb, rb in plan)
     else:
@@ -355,7 +356,7 @@ def scatter(dy, wmat_t, acc, start, step, count, taps, tap_step, budget=None) ->
     c_b = k // math.prod(taps)
     n = dy.shape[0]
     plan = _plan(n, count, groups * k * dy.itemsize, dy.nbytes + acc.nbytes, budget,
-                 cost=2 * dy.size * k)
+                 cost=2 * dy.size * k, share=4)
     size = max(dy[nb, :, rb].size for nb, rb in plan) // c_a * k
     acc_g = acc.reshape(n, groups, c_b, *acc.shape[2:])
 

@@ -166,7 +166,12 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
         fc.pointwise(wg[..., 0].transpose(0, 2, 1), _grouped(dy, groups, dtype),
                      _grouped(dx, groups, dtype))
         return dx
-    if cg_out >= _SCATTER_RATIO * cg_in:
+    pads, phases = input_phases(geom)                  # InputPhases(dy_padding, phases)
+    padded_dy = n * c_out * math.prod(o + lo + hi for o, (lo, hi) in zip(geom.out_size, pads))
+    if cg_out >= _SCATTER_RATIO * cg_in or padded_dy > dy.size + n * groups * cg_in * \
+            math.prod(geom.in_size):
+        # (also when the padded dy of the stride phases would outgrow x and dy: small
+        # images with large kernels, where it would break the memory bound)
         # col2im: wmat_t[g, (m, c'), c] = w[g*C_out/G + c, c', m]
         wmat_t = wg.transpose(0, 3, 2, 1).reshape(groups, -1, cg_out)
         dxp = np.zeros((n, groups * cg_in, *geom.padded_size), dtype=dtype)
@@ -177,7 +182,6 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
             return dxp
         return np.ascontiguousarray(dxp[(slice(None), slice(None), *geom.unpadded())])
     # stride phases: phase rho correlates the padded dy with its taps m
-    pads, phases = input_phases(geom)                  # InputPhases(dy_padding, phases)
     # the shape rule of the forward pass, for the largest phase's correlation of dy
     main = max((p for p in phases if all(p.taps)), key=lambda p: math.prod(p.count),
                default=None)
@@ -201,7 +205,7 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
         terms.append(fc.Correlation(dyp, wmat, out, start, (1,) * geom.ndim, count,
                                     tuple(map(len, taps)), tap_step, None, cf))
     if terms:
-        fc.correlate(terms)
+        fc.correlate(terms, share=4)
     return dx
 
 

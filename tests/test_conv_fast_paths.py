@@ -334,3 +334,48 @@ def test_empty_batch(w_shape, groups):
     assert g.dx.shape == x.shape and np.all(g.dw == 0) and np.all(g.db == 0)
     assert g.dw.shape == w.shape
     assert convbp.conv_transpose(np.zeros(y.shape), w, **kw).shape[:2] == (0, c_in)
+
+
+def test_input_gradient_scatters_when_the_padded_dy_would_outgrow_the_operands(monkeypatch):
+    """A 5x5 kernel on 14x14 images (LeNet's second layer): the stride phases would pad
+    dy from 10x10 to 18x18, more than x and dy together; col2im needs no padded dy."""
+    calls = []
+    for name in ("scatter", "correlate"):
+        real = getattr(fc, name)
+        monkeypatch.setattr(fc, name, lambda *a, _n=name, _f=real, **k: calls.append(_n) or
+                            _f(*a, **k))
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(2, 6, 14, 14)), rng.normal(size=(16, 6, 5, 5))
+    dy = rng.normal(size=(2, 16, 10, 10))
+    got = convbp.conv_backward(dy, x, w)
+    assert "scatter" in calls
+    np.testing.assert_allclose(got.dx, reference.conv_backward(dy, x, w).dx, rtol=1e-10,
+                               atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [
+    ((64, 6, 14, 14), (16, 6, 5, 5), {}),
+    ((32, 16, 16, 16), (16, 16, 3, 3), dict(padding=2, dilation=2)),
+    ((32, 64, 16, 16), (64, 64, 5, 5), dict(stride=2, padding=1)),
+], ids=["5x5-on-14x14", "dilated-16x16", "5x5-s2-16x16"])
+def test_backward_peak_memory_of_small_layers(shape, monkeypatch):
+    """conv_backward allocates at most 2 (x + dy) bytes, gradients included (tracemalloc,
+    which sees NumPy's buffers), also on small images with large kernels."""
+    import tracemalloc
+    from convbp import _threads
+    monkeypatch.setattr(_threads, "SERIAL_COST", 0)      # both threads' buffers
+    xs, ws, kw = shape
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(xs, dtype=np.float32)
+    w = rng.standard_normal(ws, dtype=np.float32)
+    dy = rng.standard_normal(convbp.conv(x, w, **kw).shape, dtype=np.float32)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        grads = convbp.conv_backward(dy, x, w, **kw)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert grads.dx.shape == x.shape
+    assert peak <= 2 * (x.nbytes + dy.nbytes)
