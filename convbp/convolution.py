@@ -27,6 +27,21 @@ threads in :mod:`convbp._threads`):
 * A 1x1 kernel at stride 1 without padding needs no columns (``x`` is its own column
   matrix), and a depthwise kernel (one input channel per group) no matrix product:
   each of its taps is one broadcast multiply-add.
+* Few channels per group (first layers with 1-3 channels, grouped layers with a few
+  channels per group): the channels-last columns would be copied in runs of a few
+  values. A shape rule (:func:`convbp._fastconv.channels_first`) then copies them
+  channels-first instead (Caffe's im2col, runs along the output rows), and the product
+  of each block is one batched ``wmat[g] (C_out/G, K) @ cols[g] (K, positions)`` over
+  all groups, already channels-first; ``dw`` comes out in the kernel's own layout.
+* Small work (:data:`convbp._threads.SERIAL_COST`, about 4 MFLOP) runs in the calling
+  thread with BLAS single-threaded: waking threads would cost more than they save.
+* Memory: the column buffers of the gradients stay within a quarter of the operands,
+  and the input gradient scatters (col2im) when the zero-padded ``dy`` of the stride
+  phases would outgrow ``x`` and ``dy`` together (large kernels on small images), so
+  that ``conv_backward`` allocates at most about ``2 (x + dy)`` bytes.
+
+Every choice is a rule on shapes, never a timing: the same call always takes the same
+path and gives the same bits.
 
 Python loops run over blocks, stride phases and (depthwise, col2im) kernel taps only,
 never over channels or output positions. float32 stays float32 throughout.
