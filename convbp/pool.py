@@ -51,53 +51,14 @@ def _scatter(g: np.ndarray, geom: ConvGeometry, shape, dtype, select=None) -> np
     return np.ascontiguousarray(dxp[(..., *geom.unpadded())])
 
 
-def _tiles(geom: ConvGeometry) -> bool:
-    """Windows that tile the input: stride = kernel, no padding (the common 2x2 pool)."""
-    return (geom.stride == geom.kernel_size and all(p == (0, 0) for p in geom.padding)
-            and all(d == 1 for d in geom.dilation))
-
-
-def _tiled(a: np.ndarray, geom: ConvGeometry) -> np.ndarray:
-    """View ``(N, C, o1, k1, o2, k2, ...)`` of the windows of ``a`` when they tile it
-    (the leftover rows cropped)."""
-    crop = tuple(slice(0, o * k) for o, k in zip(geom.out_size, geom.kernel_size))
-    shape = a.shape[:2] + tuple(v for ok in zip(geom.out_size, geom.kernel_size) for v in ok)
-    return a[(..., *crop)].reshape(shape)
-
-
-def _tiled_max_and_argmax(x: np.ndarray, geom: ConvGeometry, dtype):
-    """:func:`_max_and_argmax` for tiling windows without NaN: one reduction each.
-
-    ``np.argmax`` returns the first maximal entry in row-major tap order, the rule of
-    the general loop; ``None`` when ``x`` holds a NaN (the general loop gives NaN's
-    gradient to the *last* NaN of a window, which ``np.argmax`` does not).
-    """
-    nd = geom.ndim
-    tiles = _tiled(x.astype(dtype, copy=False), geom)
-    # (N, C, o1, k1, o2, k2, ...) -> (N, C, o1, o2, ..., k1 * k2 * ...)
-    order = (0, 1, *range(2, 2 + 2 * nd, 2), *range(3, 3 + 2 * nd, 2))
-    windows = tiles.transpose(order).reshape(*x.shape[:2], *geom.out_size, -1)
-    arg = np.argmax(windows, axis=-1)
-    best = np.take_along_axis(windows, arg[..., None], axis=-1)[..., 0]
-    if np.isnan(best).any():
-        return None
-    return best, arg
-
-
 def _max_and_argmax(x: np.ndarray, geom: ConvGeometry):
     """Running max and running argmax tap over the windows, both of shape ``(N, C, *out)``.
 
     ``arg`` holds the flat index ``t`` of the winning tap in ``np.ndindex(*kernel_size)``
     order. Padded cells are masked out, so the first *real* cell of a window is always
-    taken (even if it is -inf), and later cells replace it on ``>`` or NaN. Windows
-    that tile the input (stride = kernel, no padding) take one reduction instead of a
-    loop over the taps, unless ``x`` holds a NaN (the same results either way).
+    taken (even if it is -inf), and later cells replace it on ``>`` or NaN.
     """
     dtype = float_dtype(x)
-    if _tiles(geom) and x.size:
-        found = _tiled_max_and_argmax(x, geom, dtype)
-        if found is not None:
-            return found
     xp = pad_or_crop(x, geom.padding, value=-np.inf, dtype=dtype)
     padded = any(p != (0, 0) for p in geom.padding)
     real = None
@@ -198,19 +159,6 @@ def max_pool_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
     dy = check_pool_dy("max_pool_backward", "max_pool", dy, x, geom)
     arg = _max_and_argmax(x, geom)[1]
     dtype = float_dtype(x, dy)
-    if _tiles(geom) and x.size:     # windows do not overlap: a cell gets its dy or 0
-        nd, k = geom.ndim, int(np.prod(geom.kernel_size))
-        hit = np.arange(k) == arg[..., None]                  # (N, C, *out, taps)
-        g = np.where(hit, dy.astype(dtype, copy=False)[..., None], dtype.type(0))
-        g = g.reshape(*arg.shape, *geom.kernel_size)          # (N, C, o1, o2, k1, k2)
-        dx = np.zeros(x.shape, dtype=dtype)
-        # (N, C, o1, o2, ..., k1, k2, ...) -> (N, C, o1, k1, o2, k2, ...)
-        order = (0, 1, *(a for i in range(nd) for a in (2 + i, 2 + nd + i)))
-        cells = _tiled(dx, geom)
-        if not np.may_share_memory(cells, dx):       # pragma: no cover - reshape is a view
-            raise RuntimeError("convbp internal error: tiled view of dx is a copy")
-        cells[...] = g.transpose(order)
-        return dx
     return _scatter(dy.astype(dtype, copy=False), geom, x.shape, dtype, select=arg)
 
 

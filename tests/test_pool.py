@@ -470,31 +470,3 @@ def test_against_pytorch():
     np.testing.assert_array_equal(max_pool_backward(np.ones((1, 1, 5, 5)), x, 3, 1, 1),
                                   xt.grad.numpy())
     assert checked > 50
-
-
-@pytest.mark.parametrize("shape,k", [
-    ((3, 2, 8, 8), 2), ((2, 3, 9, 7), 2), ((2, 2, 9, 9), 3), ((2, 3, 11), 4),
-    ((1, 2, 5, 6, 7), 2), ((2, 2, 7, 5), (3, 2)), ((1, 1, 1, 1), 1),
-])
-def test_tiled_max_pool_path_equals_the_tap_loop(shape, k, monkeypatch):
-    """Windows that tile the input use one reduction; the tap loop is the oracle, on
-    ties, -inf windows, leftover rows, NaN (which falls back to the loop) and 1-3-D."""
-    from convbp import pool
-    rng = np.random.default_rng(7)
-    xs = [rng.integers(-2, 3, size=shape).astype(np.float64),          # many ties
-          rng.normal(size=shape).astype(np.float32)]
-    x_inf = rng.normal(size=shape)
-    x_inf[..., :2] = -np.inf
-    x_nan = rng.normal(size=shape)
-    x_nan.flat[::5] = np.nan
-    xs += [x_inf, x_nan]
-    for x in xs:
-        y = max_pool(x, k)
-        dy = rng.normal(size=y.shape).astype(x.dtype)
-        dx = max_pool_backward(dy, x, k)
-        with monkeypatch.context() as m:
-            m.setattr(pool, "_tiles", lambda geom: False)
-            y_loop, dx_loop = max_pool(x, k), max_pool_backward(dy, x, k)
-        np.testing.assert_array_equal(y, y_loop)
-        np.testing.assert_array_equal(dx, dx_loop)
-        assert y.dtype == y_loop.dtype and dx.dtype == dx_loop.dtype
