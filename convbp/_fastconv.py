@@ -201,6 +201,11 @@ class Correlation(NamedTuple):
     columns are :func:`windows_cf` and ``wmat`` is ``(G, C_a, C_b * prod(taps))`` with
     the columns ordered ``(c, j)`` (the layout of a PyTorch kernel):
     ``out[n, g*C_a + i, *o] = sum_{c, j} wmat[g, i, c*T + j] * W[g, c, *j, n, *o]``.
+
+    With ``pads`` (one ``(lo, hi)`` pair per spatial dimension), ``a`` is the unpadded
+    channels-first source ``(N, G*C_b, *S)``, zero-padded block by block into a buffer
+    of each thread (in the layout of ``channels_first``) instead of once for all: the
+    padded copy of a small ``dy`` can be several times its size.
     """
 
     a: np.ndarray
@@ -213,6 +218,31 @@ class Correlation(NamedTuple):
     tap_step: tuple
     bias: np.ndarray | None = None
     channels_first: bool = False
+    pads: tuple | None = None
+
+
+def _padded_source(t: "Correlation") -> np.ndarray:
+    """``t.a`` zero-padded as :func:`correlate` reads it; with ``t.pads`` a stand-in of
+    the right shape and no memory (its windows are used for block sizes only)."""
+    if t.pads is None:
+        return t.a
+    n, c, *size = t.a.shape
+    padded = tuple(lo + s + hi for s, (lo, hi) in zip(size, t.pads))
+    shape = (n, c, *padded) if t.channels_first else (n, *padded, c)
+    return np.broadcast_to(np.zeros((), dtype=t.a.dtype), shape)
+
+
+def _pad_block(t: "Correlation", nb: slice, buf: np.ndarray) -> np.ndarray:
+    """Samples ``nb`` of ``t.a`` zero-padded by ``t.pads`` into the front of ``buf``."""
+    src = t.a[nb]
+    m, c, *size = src.shape
+    padded = tuple(lo + s + hi for s, (lo, hi) in zip(size, t.pads))
+    if t.channels_first:
+        out = buf[: src.size // math.prod(size) * math.prod(padded)].reshape(m, c, *padded)
+        return pad_or_crop(src, t.pads, out=out)
+    out = buf[: src.size // math.prod(size) * math.prod(padded)].reshape(m, *padded, c)
+    return pad_or_crop(np.moveaxis(src, 1, -1), t.pads, axes=tuple(range(1, src.ndim - 1)),
+                       out=out)
 
 
 def _cf_block(view: np.ndarray, ntaps: int, nb: slice, rb: slice) -> np.ndarray:
@@ -229,31 +259,50 @@ def correlate(terms, budget=None, share: int = 2) -> None:
     result is already channels-first. The blocks of all terms (the stride phases of
     ``dx``) are shared out among the threads together.
     """
-    jobs, cols_size, rows_size = [], 0, 0
-    sources = {id(t.a): t.a.nbytes for t in terms}              # the phases share one dy
+    jobs, cols_size, rows_size, pad_size = [], 0, 0, 0
+    # the phases share one dy; a dy padded block by block counts at its padded size
+    sources = {id(t.a): _padded_source(t).nbytes for t in terms}
     operands = sum(sources.values()) + sum(t.out.nbytes for t in terms)
     # two operations per multiply-add: C_a outputs of each group times K columns
     total = sum(2 * t.out.size * t.wmat.shape[2 if t.channels_first else 1] for t in terms)
     for t in terms:
+        a = _padded_source(t)
         if t.channels_first:
             groups, c_a, k = t.wmat.shape
-            view = windows_cf(t.a, t.start, t.step, t.count, t.taps, t.tap_step, groups)
+            view = windows_cf(a, t.start, t.step, t.count, t.taps, t.tap_step, groups)
         else:
             groups, k, c_a = t.wmat.shape
-            view = windows(t.a, t.start, t.step, t.count, t.taps, t.tap_step, groups)
+            view = windows(a, t.start, t.step, t.count, t.taps, t.tap_step, groups)
         plan = _plan(t.a.shape[0], t.count, groups * k * t.a.itemsize, operands, budget,
                      cost=total, share=share)
         jobs += [(t, view, block) for block in plan]
+        if t.pads is not None:
+            pad_size = max(pad_size, max(a[nb].size for nb, _ in plan))
         largest = max(_cf_block(view, len(t.taps), nb, rb).size for nb, rb in plan) \
             if t.channels_first else _largest(view, plan)
         cols_size, rows_size = max(cols_size, largest), max(rows_size, largest // k * c_a)
     dtype = terms[0].a.dtype
 
     def scratch():
-        return np.empty(cols_size, dtype=dtype), np.empty(rows_size, dtype=dtype)
+        return (np.empty(cols_size, dtype=dtype), np.empty(rows_size, dtype=dtype),
+                np.empty(pad_size, dtype=dtype), [None, None])
 
     def work(job, buffers):
         t, view, (nb, rb) = job
+        if t.pads is not None:          # pad this block's samples, read all of them
+            key = (id(t.a), nb.start, nb.stop)
+            if buffers[3][0] != key:    # the row blocks of one sample share its padding
+                buffers[3][:] = key, _pad_block(t, nb, buffers[2])
+            local = buffers[3][1]
+            groups = t.wmat.shape[0]
+            view = (windows_cf if t.channels_first else windows)(
+                local, t.start, t.step, t.count, t.taps, t.tap_step, groups)
+            job = (t, view, (slice(None), rb))
+            t, view, (_all, rb) = job
+            out_nb = nb
+            nb = slice(None)
+        else:
+            out_nb = nb
         if t.channels_first:
             groups, c_a, k = t.wmat.shape
             cols = _columns(_cf_block(view, len(t.taps), nb, rb), buffers[0])
@@ -264,7 +313,7 @@ def correlate(terms, budget=None, share: int = 2) -> None:
             if t.bias is not None:
                 rows += t.bias.reshape(groups, c_a, 1)
             # rows[g, i, (n, o)] -> out[n, g*C_a + i, o]
-            np.copyto(t.out[nb, :, rb].reshape(m, groups, c_a, *o_shape),
+            np.copyto(t.out[out_nb, :, rb].reshape(m, groups, c_a, *o_shape),
                       np.moveaxis(rows.reshape(groups, c_a, m, *o_shape), 2, 0))
             return
         groups, k, c_a = t.wmat.shape
@@ -276,11 +325,14 @@ def correlate(terms, budget=None, share: int = 2) -> None:
         if t.bias is not None:
             rows += t.bias.reshape(groups, 1, c_a)
         # rows[g, (n, o), i] -> out[n, g*C_a + i, o]
-        out = t.out[nb, :, rb]
+        out = t.out[out_nb, :, rb]
         np.copyto(out.reshape(m, groups, c_a, *o_shape),
                   np.moveaxis(rows.reshape(groups, m, *o_shape, c_a), (0, -1), (1, 2)))
 
-    run_blocks(jobs, work, scratch, cost=total)
+    if any(t.pads is not None for t in terms):      # a sample's blocks on one thread
+        run_blocks(jobs, work, scratch, cost=total, owner=lambda i: jobs[i][2][0].start)
+    else:
+        run_blocks(jobs, work, scratch, cost=total)
 
 
 def weight_grad(a, dy, start, step, count, taps, tap_step, groups: int,
@@ -305,7 +357,7 @@ def weight_grad(a, dy, start, step, count, taps, tap_step, groups: int,
     else:
         view = windows(a, start, step, count, taps, tap_step, groups)
     plan = _plan(a.shape[0], count, groups * k * a.itemsize, a.nbytes + dy.nbytes, budget,
-                 cost=2 * dy.size * k, share=4)
+                 cost=2 * dy.size * k)
     if channels_first:
         size = max(_cf_block(view, len(taps), nb, rb).size for nb, rb in plan)
     else:
@@ -356,7 +408,7 @@ def scatter(dy, wmat_t, acc, start, step, count, taps, tap_step, budget=None) ->
     c_b = k // math.prod(taps)
     n = dy.shape[0]
     plan = _plan(n, count, groups * k * dy.itemsize, dy.nbytes + acc.nbytes, budget,
-                 cost=2 * dy.size * k, share=4)
+                 cost=2 * dy.size * k)
     size = max(dy[nb, :, rb].size for nb, rb in plan) // c_a * k
     acc_g = acc.reshape(n, groups, c_b, *acc.shape[2:])
 

@@ -35,10 +35,10 @@ threads in :mod:`convbp._threads`):
   all groups, already channels-first; ``dw`` comes out in the kernel's own layout.
 * Small work (:data:`convbp._threads.SERIAL_COST`, about 4 MFLOP) runs in the calling
   thread with BLAS single-threaded: waking threads would cost more than they save.
-* Memory: the column buffers of the gradients stay within a quarter of the operands,
-  and the input gradient scatters (col2im) when the zero-padded ``dy`` of the stride
-  phases would outgrow ``x`` and ``dy`` together (large kernels on small images), so
-  that ``conv_backward`` allocates at most about ``2 (x + dy)`` bytes.
+* Memory: the column buffers of all threads stay within half of the operands, and when
+  the zero-padded ``dy`` of the stride phases would outgrow ``x`` and ``dy`` together
+  (large kernels on small images), each block pads its own samples of ``dy``, so that
+  ``conv_backward`` allocates about ``2 (x + dy)`` bytes at most.
 
 Every choice is a rule on shapes, never a timing: the same call always takes the same
 path and gives the same bits.
@@ -182,11 +182,7 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
                      _grouped(dx, groups, dtype))
         return dx
     pads, phases = input_phases(geom)                  # InputPhases(dy_padding, phases)
-    padded_dy = n * c_out * math.prod(o + lo + hi for o, (lo, hi) in zip(geom.out_size, pads))
-    if cg_out >= _SCATTER_RATIO * cg_in or padded_dy > dy.size + n * groups * cg_in * \
-            math.prod(geom.in_size):
-        # (also when the padded dy of the stride phases would outgrow x and dy: small
-        # images with large kernels, where it would break the memory bound)
+    if cg_out >= _SCATTER_RATIO * cg_in:
         # col2im: wmat_t[g, (m, c'), c] = w[g*C_out/G + c, c', m]
         wmat_t = wg.transpose(0, 3, 2, 1).reshape(groups, -1, cg_out)
         dxp = np.zeros((n, groups * cg_in, *geom.padded_size), dtype=dtype)
@@ -203,7 +199,14 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
     cf = main is not None and fc.channels_first(
         cg_out, groups, (1,) * geom.ndim, main.count, tuple(map(len, main.taps)),
         main.tap_step)
-    dyp = (fc.pad_channels_first if cf else fc.pad_channels_last)(dy, pads, dtype)
+    # a padded copy of dy larger than x and dy together (small images, large kernels)
+    # would break the memory bound: then each block pads its own samples
+    padded_dy = n * c_out * math.prod(o + lo + hi for o, (lo, hi) in zip(geom.out_size, pads))
+    local = padded_dy > dy.size + n * groups * cg_in * math.prod(geom.in_size)
+    if local:
+        dyp = dy.astype(dtype, copy=False)
+    else:
+        dyp = (fc.pad_channels_first if cf else fc.pad_channels_last)(dy, pads, dtype)
     wk = wg.reshape(groups, cg_out, cg_in, *k)
     dx = np.empty((n, groups * cg_in, *geom.in_size), dtype=dtype)
     terms = []
@@ -218,9 +221,10 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
         else:       # wmat[g, (m, c), c'] = w[g*C_out/G + c, c', m]
             wmat = np.moveaxis(w_phase, (1, 2), (-2, -1)).reshape(groups, -1, cg_in)
         terms.append(fc.Correlation(dyp, wmat, out, start, (1,) * geom.ndim, count,
-                                    tuple(map(len, taps)), tap_step, None, cf))
+                                    tuple(map(len, taps)), tap_step, None, cf,
+                                    pads if local else None))
     if terms:
-        fc.correlate(terms, share=4)
+        fc.correlate(terms)
     return dx
 
 

@@ -336,31 +336,38 @@ def test_empty_batch(w_shape, groups):
     assert convbp.conv_transpose(np.zeros(y.shape), w, **kw).shape[:2] == (0, c_in)
 
 
-def test_input_gradient_scatters_when_the_padded_dy_would_outgrow_the_operands(monkeypatch):
+def test_input_gradient_pads_dy_per_block_when_the_padded_dy_would_outgrow_the_operands(
+        monkeypatch):
     """A 5x5 kernel on 14x14 images (LeNet's second layer): the stride phases would pad
-    dy from 10x10 to 18x18, more than x and dy together; col2im needs no padded dy."""
-    calls = []
-    for name in ("scatter", "correlate"):
-        real = getattr(fc, name)
-        monkeypatch.setattr(fc, name, lambda *a, _n=name, _f=real, **k: calls.append(_n) or
-                            _f(*a, **k))
+    dy from 10x10 to 18x18, more than x and dy together; each block pads its own."""
+    seen = []
+    real = fc.correlate
+    monkeypatch.setattr(fc, "correlate", lambda terms, *a, **k: seen.extend(terms) or
+                        real(terms, *a, **k))
     rng = np.random.default_rng(0)
-    x, w = rng.normal(size=(2, 6, 14, 14)), rng.normal(size=(16, 6, 5, 5))
-    dy = rng.normal(size=(2, 16, 10, 10))
-    got = convbp.conv_backward(dy, x, w)
-    assert "scatter" in calls
-    np.testing.assert_allclose(got.dx, reference.conv_backward(dy, x, w).dx, rtol=1e-10,
-                               atol=1e-10)
+    for first in (False, True):
+        monkeypatch.setattr(fc, "channels_first", lambda *a, _f=first, **k: _f)
+        for n in (1, 3):
+            x, w = rng.normal(size=(n, 6, 14, 14)), rng.normal(size=(16, 6, 5, 5))
+            dy = rng.normal(size=(n, 16, 10, 10))
+            seen.clear()
+            for budget in (None, 1):             # whole samples; one row per block
+                monkeypatch.setattr(fc, "CHUNK_BYTES", budget or 2 << 20)
+                got = convbp.conv_backward(dy, x, w)
+                np.testing.assert_allclose(got.dx, reference.conv_backward(dy, x, w).dx,
+                                           rtol=1e-10, atol=1e-10)
+            assert seen and all(t.pads == ((4, 4), (4, 4)) for t in seen)
+            assert all(t.a.shape == dy.shape for t in seen)
 
 
 @pytest.mark.parametrize("shape", [
     ((64, 6, 14, 14), (16, 6, 5, 5), {}),
-    ((32, 16, 16, 16), (16, 16, 3, 3), dict(padding=2, dilation=2)),
-    ((32, 64, 16, 16), (64, 64, 5, 5), dict(stride=2, padding=1)),
-], ids=["5x5-on-14x14", "dilated-16x16", "5x5-s2-16x16"])
+    ((32, 16, 32, 32), (16, 16, 3, 3), dict(padding=1)),
+], ids=["5x5-on-14x14", "3x3-on-32x32"])
 def test_backward_peak_memory_of_small_layers(shape, monkeypatch):
     """conv_backward allocates at most 2 (x + dy) bytes, gradients included (tracemalloc,
-    which sees NumPy's buffers), also on small images with large kernels."""
+    which sees NumPy's buffers), also on small images with a large kernel (whose padded
+    dy alone would be 3.2 (x + dy) without the per-block padding)."""
     import tracemalloc
     from convbp import _threads
     monkeypatch.setattr(_threads, "SERIAL_COST", 0)      # both threads' buffers
