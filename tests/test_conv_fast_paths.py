@@ -386,3 +386,26 @@ def test_backward_peak_memory_of_small_layers(shape, monkeypatch):
         tracemalloc.stop()
     assert grads.dx.shape == x.shape
     assert peak <= 2 * (x.nbytes + dy.nbytes)
+
+
+def test_col2im_with_small_adds_runs_on_one_thread(monkeypatch):
+    """col2im whose strided adds are small runs its blocks on one thread (two would
+    queue for the GIL); large adds keep the threads. Same numbers either way."""
+    from convbp import _threads
+    costs = []
+    real = fc.run_blocks
+    monkeypatch.setattr(fc, "run_blocks", lambda *a, cost=None, **k: costs.append(cost) or
+                        real(*a, cost=cost, **k))
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(4, 3, 16, 16)), rng.normal(size=(32, 3, 5, 5))
+    dy = rng.normal(size=(4, 32, 8, 8))
+    small = convbp.conv_backward(dy, x, w, stride=2, padding=2)
+    assert _threads.workers(costs[-1]) == 1                # the scatter: serial
+    monkeypatch.setattr(fc, "SCATTER_ADD_ELEMENTS", 0)
+    costs.clear()
+    threaded = convbp.conv_backward(dy, x, w, stride=2, padding=2)
+    assert costs[-1] > 0
+    np.testing.assert_allclose(small.dx, threaded.dx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        small.dx, reference.conv_backward(dy, x, w, stride=2, padding=2).dx, rtol=1e-10,
+        atol=1e-10)
