@@ -35,6 +35,8 @@ threads in :mod:`convbp._threads`):
   all groups, already channels-first; ``dw`` comes out in the kernel's own layout.
 * Small work (:data:`convbp._threads.SERIAL_COST`, about 4 MFLOP) runs in the calling
   thread with BLAS single-threaded: waking threads would cost more than they save.
+  So does col2im whose strided adds are small
+  (:data:`convbp._fastconv.SCATTER_ADD_ELEMENTS`): two threads would queue for the GIL.
 * Memory: the column buffers of all threads stay within half of the operands, and when
   the zero-padded ``dy`` of the stride phases would outgrow ``x`` and ``dy`` together
   (large kernels on small images), each block pads its own samples of ``dy``, so that
