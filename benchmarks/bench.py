@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.metadata
 import importlib.util
 import json
 import math
@@ -66,6 +67,7 @@ class Layer:
     dilation: int = 1
     groups: int = 1
     extra: bool = False     # reported, but not part of the targets' suite
+    group: str = "large"    # the layer group of the summary (see GROUPS)
 
     @property
     def kw(self) -> dict:
@@ -98,8 +100,20 @@ def _l(name, n, c_in, c_out, size, k, **kw):
     return Layer(name, n, c_in, c_out, (size, size), (k, k), **kw)
 
 
-# The suite of the performance targets, then extra layers reported for information.
+#: The layer groups, in the order of the report. "large" is the suite of the first
+#: performance issue; the others are the small and medium layers of reader networks.
+GROUPS = {
+    "large": "the first suite: 32-256 channels, 14x14 to 224x224",
+    "first": "first layers: 1-3 input channels, 8-32 outputs, 8x8 to 32x32, batch 32-128",
+    "strided": "16-64 channels, 14x14 to 32x32, stride 2 or 3, kernels 2-5",
+    "dilated": "small dilated layers",
+    "grouped": "grouped layers (2-32 groups, several channels per group)",
+    "depthwise": "depthwise layers (one input channel per group)",
+}
+
+# The suite of the performance targets (every layer not marked extra).
 SUITE = [
+    # the first suite (kept: the large layers must not get slower)
     _l("3x3 s1", 32, 64, 64, 32, 3, padding=1),
     _l("3x3 s2, leftover row", 32, 64, 64, 32, 3, stride=2, padding=1),
     _l("5x5 s2, leftover row", 16, 32, 64, 56, 5, stride=2, padding=2),
@@ -109,8 +123,37 @@ SUITE = [
     _l("1x1 bottleneck", 16, 256, 64, 56, 1),
     _l("3x3 s3, 2 leftover rows", 16, 64, 128, 32, 3, stride=3),
     Layer("1-D k5 s2", 16, 64, 64, (4096,), (5,), stride=2, padding=2),
-    _l("grouped 3x3 (32 groups)", 32, 128, 128, 28, 3, padding=1, groups=32, extra=True),
-    _l("depthwise 3x3", 16, 128, 128, 56, 3, padding=1, groups=128, extra=True),
+    # first layers of reader networks
+    _l("digits 3x3", 128, 1, 8, 8, 3, padding=1, group="first"),
+    _l("digits 3x3 s2", 128, 1, 16, 8, 3, stride=2, padding=1, group="first"),
+    _l("LeNet conv1 5x5", 64, 1, 6, 28, 5, padding=2, group="first"),
+    _l("28x28 3x3 s2", 64, 1, 16, 28, 3, stride=2, padding=1, group="first"),
+    _l("CIFAR 3x3, 3->16", 64, 3, 16, 32, 3, padding=1, group="first"),
+    _l("CIFAR 5x5 s2, 3->32", 32, 3, 32, 32, 5, stride=2, padding=2, group="first"),
+    # strided medium layers (leftover rows included)
+    _l("3x3 s2, leftover row", 64, 16, 32, 14, 3, stride=2, group="strided"),
+    _l("4x4 s3, leftover row", 32, 16, 16, 17, 4, stride=3, group="strided"),
+    _l("2x2 s2", 32, 32, 64, 32, 2, stride=2, group="strided"),
+    _l("5x5 s2 p1, leftover row", 32, 64, 64, 16, 5, stride=2, padding=1, group="strided"),
+    _l("3x3 s3, leftover row", 32, 32, 32, 28, 3, stride=3, group="strided"),
+    _l("LeNet conv2 5x5", 64, 6, 16, 14, 5, group="strided"),
+    _l("3x3 s2 p1, 28x28", 64, 16, 32, 28, 3, stride=2, padding=1, group="strided"),
+    # small dilated layers
+    _l("3x3 d2", 32, 16, 16, 16, 3, padding=2, dilation=2, group="dilated"),
+    _l("3x3 d3", 32, 32, 32, 28, 3, padding=3, dilation=3, group="dilated"),
+    _l("3x3 s2 d2", 32, 16, 32, 20, 3, stride=2, padding=2, dilation=2, group="dilated"),
+    Layer("1-D k3 d4", 32, 8, 16, (128,), (3,), padding=4, dilation=4, group="dilated"),
+    # grouped and depthwise
+    _l("grouped 3x3 (32 groups)", 32, 128, 128, 28, 3, padding=1, groups=32,
+       group="grouped"),
+    _l("grouped 3x3 (8 groups)", 32, 64, 64, 16, 3, padding=1, groups=8, group="grouped"),
+    _l("grouped 3x3 s2 (4 groups)", 32, 64, 128, 14, 3, stride=2, padding=1, groups=4,
+       group="grouped"),
+    _l("grouped 1x1 (4 groups)", 32, 64, 64, 16, 1, groups=4, group="grouped"),
+    _l("depthwise 3x3", 16, 128, 128, 56, 3, padding=1, groups=128, group="depthwise"),
+    _l("depthwise 3x3 s2", 32, 32, 32, 28, 3, stride=2, padding=1, groups=32,
+       group="depthwise"),
+    _l("depthwise 5x5", 32, 64, 64, 14, 5, padding=2, groups=64, group="depthwise"),
 ]
 
 QUICK = [
@@ -132,13 +175,29 @@ def _data(layer: Layer, seed: int = 0):
     return x, w, b, dy
 
 
+#: Shortest sample (seconds): calls faster than this are repeated within one sample.
+MIN_SAMPLE = 0.01
+
+
 def _times(fn, reps: int) -> list[float]:
-    fn()  # warm up: first-touch page faults, BLAS thread start-up
+    """``reps`` samples of the time of one call of ``fn``, in seconds.
+
+    After a warm-up call (first-touch page faults, thread start-up, JIT compilation),
+    a sample is the mean over as many back-to-back calls as fill :data:`MIN_SAMPLE`
+    (one call for all but the small layers), so that microsecond layers are not timed
+    at the resolution of the clock and the call overhead is counted as a user sees it.
+    """
+    start = time.perf_counter()
+    fn()
+    fn()
+    once = (time.perf_counter() - start) / 2
+    inner = max(1, min(1000, math.ceil(MIN_SAMPLE / max(once, 1e-7))))
     times = []
     for _ in range(reps):
         start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
+        for _ in range(inner):
+            fn()
+        times.append((time.perf_counter() - start) / inner)
     return times
 
 
@@ -168,14 +227,47 @@ def _torch_fns(layer: Layer, threads: int):
     return forward, backward
 
 
+def _jax_fns(layer: Layer):
+    """``jax.lax.conv_general_dilated`` (plus bias) and its VJP (``dx``, ``dw``, ``db``),
+    both jitted; every call waits for its result (``block_until_ready``)."""
+    import jax
+    import jax.numpy as jnp
+    nd = len(layer.size)
+    x, w, b, dy = (jnp.asarray(a) for a in _data(layer))
+    spatial = "DHW"[3 - nd:] if nd <= 3 else None
+    dims = (f"NC{spatial}", f"OI{spatial}", f"NC{spatial}")
+    bshape = (1, -1) + (1,) * nd
+
+    def conv(x, w, b):
+        y = jax.lax.conv_general_dilated(
+            x, w, (layer.stride,) * nd, [(layer.padding, layer.padding)] * nd,
+            rhs_dilation=(layer.dilation,) * nd, dimension_numbers=dims,
+            feature_group_count=layer.groups)
+        return y + b.reshape(bshape)
+
+    def grads(dy, x, w, b):
+        _, vjp = jax.vjp(conv, x, w, b)
+        return vjp(dy)
+
+    forward, backward = jax.jit(conv), jax.jit(grads)
+    return (lambda: forward(x, w, b).block_until_ready(),
+            lambda: jax.block_until_ready(backward(dy, x, w, b)))
+
+
 def time_layers(layers, library: str = "numpy", reps: int = 5, threads: int = 2) -> list[dict]:
     """Wall times (seconds, every repetition) of forward and backward for each layer.
 
-    Call it in a process of its own per library (see :func:`run`).
+    ``library`` is ``"numpy"``, ``"torch"`` or ``"jax"``. Call it in a process of its
+    own per library (see :func:`run`).
     """
     results = []
     for layer in layers:
-        fwd, bwd = _numpy_fns(layer) if library == "numpy" else _torch_fns(layer, threads)
+        if library == "numpy":
+            fwd, bwd = _numpy_fns(layer)
+        elif library == "torch":
+            fwd, bwd = _torch_fns(layer, threads)
+        else:
+            fwd, bwd = _jax_fns(layer)
         results.append({"forward": _times(fwd, reps), "backward": _times(bwd, reps)})
     return results
 
@@ -235,10 +327,17 @@ def reference_speedup(layer: Layer, forward_s: float, backward_s: float) -> tupl
 
 # --------------------------------------------------------------------------- processes
 
+def select(quick: bool = False, groups=None) -> list[Layer]:
+    """The layers to run: :data:`QUICK`, or the :data:`SUITE` layers of ``groups`` (all)."""
+    if quick:
+        return QUICK
+    return [layer for layer in SUITE if not groups or layer.group in groups]
+
+
 def _worker(args) -> None:
-    layers = QUICK if args.quick else SUITE
-    if args.worker == "torch":
-        out = {"times": time_layers(layers, "torch", args.reps, args.threads)}
+    layers = select(args.quick, args.group)
+    if args.worker in ("torch", "jax"):
+        out = {"times": time_layers(layers, args.worker, args.reps, args.threads)}
     else:
         out = {"times": time_layers(layers, "numpy", args.reps, args.threads)}
         if args.extras:
@@ -254,11 +353,17 @@ def _spawn(library: str, args, extras: bool = False) -> dict:
     threads = str(args.threads)
     env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads,
                MKL_NUM_THREADS=threads)
+    if library == "jax":        # XLA's CPU thread pools: as many threads as the others
+        env["XLA_FLAGS"] = " ".join(filter(None, [
+            env.get("XLA_FLAGS"), "--xla_cpu_multi_thread_eigen=true",
+            f"intra_op_parallelism_threads={threads}"]))
+        env["JAX_PLATFORMS"] = "cpu"
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))    # the repository
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", library, "--reps", str(args.reps),
            "--threads", threads] + (["--quick"] if args.quick else []) \
-        + (["--extras"] if extras else [])
+        + (["--extras"] if extras else []) \
+        + [a for g in (args.group or []) for a in ("--group", g)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode:
         raise RuntimeError(f"bench: the {library} worker failed:\n{done.stderr}")
@@ -266,19 +371,25 @@ def _spawn(library: str, args, extras: bool = False) -> dict:
 
 
 def run(quick: bool = False, reps: int = 5, rounds: int = 2, threads: int = 2,
-        torch: bool | None = None) -> dict:
-    """Measure everything; returns ``{"layers", "numpy", "torch", "memory", "reference"}``.
+        torch: bool | None = None, jax: bool | None = None, groups=None) -> dict:
+    """Measure everything; returns ``{"layers", "numpy", "torch", "jax", "memory",
+    "reference", ...}``.
 
-    ``torch=None`` uses PyTorch when it can be imported. Each library runs in its own
-    subprocess; NumPy and PyTorch alternate for ``rounds`` rounds.
+    ``torch=None`` (``jax=None``) uses PyTorch (JAX) when it can be imported. Each
+    library runs in its own subprocess; the libraries alternate for ``rounds`` rounds.
+    ``groups`` restricts the suite to these layer groups (:data:`GROUPS`).
     """
     if torch is None:
         torch = importlib.util.find_spec("torch") is not None
-    args = argparse.Namespace(quick=quick, reps=reps, threads=threads)
-    layers = QUICK if quick else SUITE
+    if jax is None:
+        jax = importlib.util.find_spec("jax") is not None
+    args = argparse.Namespace(quick=quick, reps=reps, threads=threads, group=groups)
+    layers = select(quick, groups)
     samples = {"numpy": [{"forward": [], "backward": []} for _ in layers]}
     if torch:
         samples["torch"] = [{"forward": [], "backward": []} for _ in layers]
+    if jax:
+        samples["jax"] = [{"forward": [], "backward": []} for _ in layers]
     extras = None
     rounds = max(1, rounds)
     for r in range(rounds):
@@ -297,34 +408,54 @@ def run(quick: bool = False, reps: int = 5, rounds: int = 2, threads: int = 2,
     reference = [(f * l["forward"] / m["forward"], b * l["backward"] / m["backward"])
                  for (f, b), l, m in zip(extras["reference"], last, medians["numpy"])]
     return {"layers": layers, "numpy": medians["numpy"], "torch": medians.get("torch"),
-            "memory": extras["memory"], "reference": reference, "threads": threads,
+            "jax": medians.get("jax"), "memory": extras["memory"], "reference": reference, "threads": threads,
             "reps": reps, "rounds": rounds}
 
 
 # --------------------------------------------------------------------------- report
 
-COLUMNS = ["layer", "fwd ms", "fwd GF/s", "bwd ms", "bwd GF/s", "fwd x ref", "bwd x ref",
-           "mem", "torch fwd ms", "torch bwd ms", "fwd /torch", "bwd /torch"]
+COLUMNS = ["layer", "group", "fwd ms", "fwd GF/s", "bwd ms", "bwd GF/s", "fwd x ref",
+           "bwd x ref", "mem", "torch fwd ms", "torch bwd ms", "fwd /torch", "bwd /torch",
+           "jax fwd ms", "jax bwd ms", "fwd /jax", "bwd /jax"]
+_NUMPY_COLUMNS = COLUMNS[:9]
+_TORCH_COLUMNS = COLUMNS[9:13]
+_JAX_COLUMNS = COLUMNS[13:]
 
 
 def _geomean(values):
+    values = list(values)
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
 
 
+def _ratios(result: dict, other: str, key: str, rows) -> list[float]:
+    return [result["numpy"][i][key] / result[other][i][key] for i in rows]
+
+
 def summary(result: dict) -> dict:
-    """Geometric means and worst cases over the target suite (extra layers left out)."""
-    rows = [i for i, layer in enumerate(result["layers"]) if not layer.extra]
+    """Geometric means and worst cases over the target suite (extra layers left out),
+    then the geometric means of each layer group (:data:`GROUPS`)."""
+    layers = result["layers"]
+    rows = [i for i, layer in enumerate(layers) if not layer.extra]
     out = {
         "fwd x ref (min)": min(result["reference"][i][0] for i in rows),
         "bwd x ref (min)": min(result["reference"][i][1] for i in rows),
         "mem (max)": max(result["memory"][i] for i in rows),
     }
-    if result["torch"]:
+    groups = [g for g in GROUPS if any(layers[i].group == g for i in rows)]
+    for other in ("torch", "jax"):
+        if not result.get(other):
+            continue
         for key in ("forward", "backward"):
-            ratios = [result["numpy"][i][key] / result["torch"][i][key] for i in rows]
             short = "fwd" if key == "forward" else "bwd"
-            out[f"{short} /torch geomean"] = _geomean(ratios)
-            out[f"{short} /torch worst"] = max(ratios)
+            ratios = _ratios(result, other, key, rows)
+            out[f"{short} /{other} geomean"] = _geomean(ratios)
+            out[f"{short} /{other} worst"] = max(ratios)
+        for g in groups if len(groups) > 1 else ():
+            in_g = [i for i in rows if layers[i].group == g]
+            for key in ("forward", "backward"):
+                short = "fwd" if key == "forward" else "bwd"
+                out[f"{short} /{other} geomean, {g}"] = _geomean(
+                    _ratios(result, other, key, in_g))
     return out
 
 
@@ -333,31 +464,39 @@ def _gflops(flops: int, seconds: float) -> str:
     return f"{rate:.0f}" if rate >= 10 else f"{rate:.2g}"
 
 
+def _ms(seconds: float) -> str:
+    ms = seconds * 1e3
+    return f"{ms:.2f}" if ms >= 1 else f"{ms:.3f}"
+
+
 def format_table(result: dict, markdown: bool = False) -> str:
     """The report: one row per layer (:data:`COLUMNS`), then the summary."""
-    has_torch = bool(result["torch"])
-    columns = COLUMNS if has_torch else COLUMNS[:8]
+    has_torch, has_jax = bool(result.get("torch")), bool(result.get("jax"))
+    columns = _NUMPY_COLUMNS + (_TORCH_COLUMNS if has_torch else []) \
+        + (_JAX_COLUMNS if has_jax else [])
     rows = []
     for i, layer in enumerate(result["layers"]):
         ours = result["numpy"][i]
         fwd, bwd = ours["forward"], ours["backward"]
         ref_f, ref_b = result["reference"][i]
-        row = [("(extra) " if layer.extra else "") + layer.label(),
-               f"{fwd * 1e3:.2f}", _gflops(layer.flops, fwd),
-               f"{bwd * 1e3:.2f}", _gflops(2 * layer.flops, bwd),
+        row = [("(extra) " if layer.extra else "") + layer.label(), layer.group,
+               _ms(fwd), _gflops(layer.flops, fwd),
+               _ms(bwd), _gflops(2 * layer.flops, bwd),
                f"{ref_f:.0f}", f"{ref_b:.0f}", f"{result['memory'][i]:.2f}"]
-        if has_torch:
-            theirs = result["torch"][i]
-            row += [f"{theirs['forward'] * 1e3:.2f}", f"{theirs['backward'] * 1e3:.2f}",
-                    f"{fwd / theirs['forward']:.2f}", f"{bwd / theirs['backward']:.2f}"]
+        for other, present in (("torch", has_torch), ("jax", has_jax)):
+            if present:
+                theirs = result[other][i]
+                row += [_ms(theirs["forward"]), _ms(theirs["backward"]),
+                        f"{fwd / theirs['forward']:.2f}", f"{bwd / theirs['backward']:.2f}"]
         rows.append(row)
     if markdown:
         lines = ["| " + " | ".join(columns) + " |",
-                 "|" + "|".join("---" if c == "layer" else "---:" for c in columns) + "|"]
+                 "|" + "|".join("---" if c in ("layer", "group") else "---:"
+                                for c in columns) + "|"]
         lines += ["| " + " | ".join(r) + " |" for r in rows]
     else:
         widths = [max(len(c), *(len(r[j]) for r in rows)) for j, c in enumerate(columns)]
-        fmt = lambda r: "  ".join(v.ljust(w) if j == 0 else v.rjust(w)  # noqa: E731
+        fmt = lambda r: "  ".join(v.ljust(w) if j < 2 else v.rjust(w)  # noqa: E731
                                   for j, (v, w) in enumerate(zip(r, widths)))
         lines = [fmt(columns)] + [fmt(r) for r in rows]
     lines.append("")
@@ -373,8 +512,16 @@ def _machine() -> str:
             model = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
     except (OSError, StopIteration):
         pass
-    return (f"{model}, {os.cpu_count()} CPUs; NumPy {np.__version__}, Python "
-            f"{platform.python_version()}")
+    versions = [f"NumPy {np.__version__}", f"Python {platform.python_version()}"]
+    for dist in ("torch", "jax", "jaxlib"):
+        try:
+            versions.append(f"{dist} {importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = "; load average %.2f, %.2f, %.2f" % os.getloadavg()
+    return f"{model}, {os.cpu_count()} CPUs; {', '.join(versions)}{load}"
 
 
 def main(argv=None) -> int:
@@ -386,23 +533,29 @@ def main(argv=None) -> int:
                         help="alternating NumPy/PyTorch processes (2)")
     parser.add_argument("--threads", type=int, default=2, help="threads per library (2)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch")
+    parser.add_argument("--no-jax", action="store_true", help="skip JAX")
+    parser.add_argument("--group", action="append", choices=list(GROUPS),
+                        help="only this layer group (repeatable; default: all)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--json", metavar="FILE", help="also write the raw results here")
-    parser.add_argument("--worker", choices=["numpy", "torch"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["numpy", "torch", "jax"], help=argparse.SUPPRESS)
     parser.add_argument("--extras", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         _worker(args)
         return 0
     result = run(quick=args.quick, reps=args.reps, rounds=args.rounds, threads=args.threads,
-                 torch=False if args.no_torch else None)
+                 torch=False if args.no_torch else None, jax=False if args.no_jax else None,
+                 groups=args.group)
     print(f"# benchmarks/bench.py: {_machine()}; {args.threads} threads; median of "
           f"{args.rounds} x {args.reps} runs; float32")
     print("# x ref: the loop reference timed once on a shrunken copy (batch 1, <= 2 groups of"
           " <= 4 channels, <= 6 outputs per dimension), scaled up by FLOPs")
     print("# mem: peak bytes allocated by conv_backward (gradients included) / (x + dy bytes)")
     if not result["torch"]:
-        print("# PyTorch not importable (or --no-torch): NumPy numbers only")
+        print("# PyTorch not importable (or --no-torch): no PyTorch columns")
+    if not result["jax"]:
+        print("# JAX not importable (or --no-jax): no JAX columns")
     print(format_table(result, markdown=args.markdown))
     if args.json:
         with open(args.json, "w") as f:

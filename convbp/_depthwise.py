@@ -41,7 +41,8 @@ def forward(x, w, geom, dtype, budget=None) -> np.ndarray:
     xp = pad_or_crop(x, geom.padding, dtype=dtype)
     wk = w.reshape(groups, mult, -1).astype(dtype, copy=False)
     y = np.empty((n, groups, mult, *geom.out_size), dtype=dtype)
-    plan = _plan(n, (1,), 2 * y[0].nbytes, xp.nbytes + y.nbytes, budget)
+    cost = 2 * y.size * math.prod(geom.kernel_size)
+    plan = _plan(n, (1,), 2 * y[0].nbytes, xp.nbytes + y.nbytes, budget, cost=cost)
     spatial = (None,) * geom.ndim
 
     def work(block, tmp):
@@ -57,7 +58,7 @@ def forward(x, w, geom, dtype, budget=None) -> np.ndarray:
                 out += t
 
     largest = max(nb.stop - nb.start for nb, _ in plan)
-    run_blocks(plan, work, lambda: np.empty_like(y[:largest]))
+    run_blocks(plan, work, lambda: np.empty_like(y[:largest]), cost=cost)
     return y.reshape(n, groups * mult, *geom.out_size)
 
 
@@ -73,7 +74,8 @@ def input_grad(dy, w, geom, groups: int, dtype, budget=None) -> np.ndarray:
     dyg = dy.reshape(n, groups, mult, *geom.out_size).astype(dtype, copy=False)
     wk = w.reshape(groups, mult, -1).astype(dtype, copy=False)
     dxp = np.zeros((n, groups, *geom.padded_size), dtype=dtype)
-    plan = _plan(n, (1,), 2 * dyg[0].nbytes, dyg.nbytes + dxp.nbytes, budget)
+    cost = 2 * dyg.size * math.prod(geom.kernel_size)
+    plan = _plan(n, (1,), 2 * dyg[0].nbytes, dyg.nbytes + dxp.nbytes, budget, cost=cost)
     sp = "abcdefhjkl"[: geom.ndim]                               # the spatial axes
 
     def work(block, tmp):
@@ -88,7 +90,8 @@ def input_grad(dy, w, geom, groups: int, dtype, budget=None) -> np.ndarray:
             dxp[(nb, slice(None), *geom.window(tap))] += t
 
     largest = max(nb.stop - nb.start for nb, _ in plan)
-    run_blocks(plan, work, lambda: np.empty((largest, groups, *geom.out_size), dtype=dtype))
+    run_blocks(plan, work, lambda: np.empty((largest, groups, *geom.out_size), dtype=dtype),
+               cost=cost)
     if all(p == (0, 0) for p in geom.padding):
         return dxp
     return np.ascontiguousarray(dxp[(slice(None), slice(None), *geom.unpadded())])
@@ -105,7 +108,8 @@ def weight_grad(dy, x, w_shape, geom, dtype, budget=None) -> np.ndarray:
     xp = pad_or_crop(x, geom.padding, dtype=dtype)
     dyg = dy.reshape(n, groups, mult, *geom.out_size).astype(dtype, copy=False)
     taps = math.prod(geom.kernel_size)
-    plan = _plan(n, (1,), 2 * dyg[0].nbytes, xp.nbytes + dyg.nbytes, budget)
+    cost = 2 * dyg.size * taps
+    plan = _plan(n, (1,), 2 * dyg[0].nbytes, xp.nbytes + dyg.nbytes, budget, cost=cost)
     sp = "abcdefhjkl"[: geom.ndim]                               # the spatial axes
 
     def work(block, dw):
@@ -114,7 +118,8 @@ def weight_grad(dy, x, w_shape, geom, dtype, budget=None) -> np.ndarray:
             win = xp[(nb, slice(None), *geom.window(tap))]
             dw[:, :, tap_index] += np.einsum(f"ngi{sp},ng{sp}->gi", dyg[nb], win)
 
-    shares = run_blocks(plan, work, lambda: np.zeros((groups, mult, taps), dtype=dtype))
+    shares = run_blocks(plan, work, lambda: np.zeros((groups, mult, taps), dtype=dtype),
+                        cost=cost)
     dw = shares[0]
     for share in shares[1:]:
         dw += share

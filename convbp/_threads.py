@@ -27,10 +27,17 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["blas_threads", "run_blocks", "ENABLED"]
+__all__ = ["blas_threads", "workers", "run_blocks", "ENABLED", "SERIAL_COST"]
 
 # Set to False to run every block in the calling thread (tests use it to compare paths).
 ENABLED = True
+
+# Work (floating-point operations; a copy of B bytes counts 4*B) below which the blocks
+# run in the calling thread, with BLAS single-threaded: handing work to a thread and
+# waking it costs tens of microseconds, more than splitting such work saves (about
+# 50 us of one core). A shape rule, never a timing: the same shapes always take the
+# same path, so the results are the same on every run.
+SERIAL_COST = 1 << 22
 
 _SYMBOLS = [  # (setter, getter) as exported by the OpenBLAS builds NumPy ships with
     ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
@@ -87,16 +94,27 @@ def blas_threads() -> int:
     return max(1, handles[0][1]()) if handles and ENABLED else 1
 
 
-def run_blocks(plan, work, scratch, owner=None) -> list:
+def workers(cost=None) -> int:
+    """Threads that :func:`run_blocks` uses for work of ``cost`` operations
+    (:data:`SERIAL_COST`): 1 for small work, else :func:`blas_threads`."""
+    if cost is not None and cost < SERIAL_COST:
+        return 1
+    return blas_threads()
+
+
+def run_blocks(plan, work, scratch, owner=None, cost=None) -> list:
     """Call ``work(block, buffers)`` for every block of ``plan``; returns the buffers.
 
     ``scratch()`` makes one set of buffers per thread. Block ``i`` goes to thread
     ``owner(i) % T`` (``owner`` defaults to ``i``): blocks whose outputs overlap must
-    share an owner. With ``T = 1`` everything runs here, in order, with one set of buffers.
+    share an owner. With ``T = 1`` everything runs here, in order, with one set of
+    buffers; so it does when the work's ``cost`` (operations, see :data:`SERIAL_COST`)
+    is small, then with BLAS single-threaded too.
     """
-    workers = max(1, min(blas_threads(), len(plan)))
+    n_workers = max(1, min(workers(cost), len(plan)))
     owner = owner or (lambda i: i)
-    shares = [[b for i, b in enumerate(plan) if owner(i) % workers == t] for t in range(workers)]
+    shares = [[b for i, b in enumerate(plan) if owner(i) % n_workers == t]
+              for t in range(n_workers)]
     shares = [share for share in shares if share]
 
     def run(share):
@@ -106,6 +124,17 @@ def run_blocks(plan, work, scratch, owner=None) -> list:
         return buffers
 
     if len(shares) <= 1:
+        if n_workers == 1 and blas_threads() > 1:       # small work: BLAS on one thread too
+            with _lock:
+                handles = _openblas()
+                before = [get() for _set, get in handles]
+                for set_, _get in handles:
+                    set_(1)
+                try:
+                    return [run(plan)]
+                finally:
+                    for (set_, _get), n in zip(handles, before):
+                        set_(n)
         return [run(plan)]
     global _pool, _pool_size
     with _lock:

@@ -27,12 +27,31 @@ threads in :mod:`convbp._threads`):
 * A 1x1 kernel at stride 1 without padding needs no columns (``x`` is its own column
   matrix), and a depthwise kernel (one input channel per group) no matrix product:
   each of its taps is one broadcast multiply-add.
+* Few channels per group (first layers with 1-3 channels, grouped layers with a few
+  channels per group): the channels-last columns would be copied in runs of a few
+  values. A shape rule (:func:`convbp._fastconv.channels_first`) then copies them
+  channels-first instead (Caffe's im2col, runs along the output rows), and the product
+  of each block is one batched ``wmat[g] (C_out/G, K) @ cols[g] (K, positions)`` over
+  all groups, already channels-first; ``dw`` comes out in the kernel's own layout.
+* Small work (:data:`convbp._threads.SERIAL_COST`, about 4 MFLOP) runs in the calling
+  thread with BLAS single-threaded: waking threads would cost more than they save.
+  So does col2im whose strided adds are small
+  (:data:`convbp._fastconv.SCATTER_ADD_ELEMENTS`): two threads would queue for the GIL.
+* Memory: the column buffers of all threads stay within half of the operands, and when
+  the zero-padded ``dy`` of the stride phases would outgrow ``x`` and ``dy`` together
+  (large kernels on small images), each block pads its own samples of ``dy``, so that
+  ``conv_backward`` allocates about ``2 (x + dy)`` bytes at most.
+
+Every choice is a rule on shapes, never a timing: the same call always takes the same
+path and gives the same bits.
 
 Python loops run over blocks, stride phases and (depthwise, col2im) kernel taps only,
 never over channels or output positions. float32 stays float32 throughout.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -54,6 +73,12 @@ _SCATTER_RATIO = 4
 def _is_depthwise(w_shape, groups: int) -> bool:
     """One input channel per group: per-tap multiply-adds beat a product over ``prod(k)``."""
     return groups > 1 and w_shape[1] == 1
+
+
+def _channels_first(cg_in: int, groups: int, geom: ConvGeometry) -> bool:
+    """Columns of ``x`` copied channels-first (:func:`convbp._fastconv.channels_first`)."""
+    return fc.channels_first(cg_in, groups, geom.stride, geom.out_size, geom.kernel_size,
+                             geom.dilation)
 
 
 def _is_pointwise(geom: ConvGeometry) -> bool:
@@ -100,11 +125,17 @@ def _forward(x: np.ndarray, w: np.ndarray, b, geom: ConvGeometry, groups: int,
                      _grouped(y, groups, dtype))
     else:                          # im2col products, the bias added block by block
         y = np.empty((x.shape[0], w.shape[0], *geom.out_size), dtype=dtype)
-        wmat_t = np.ascontiguousarray(_kernel_matrix(w, groups, dtype).transpose(0, 2, 1))
-        xp = fc.pad_channels_last(x, geom.padding, dtype)
-        fc.correlate([fc.Correlation(xp, wmat_t, y, start=(0,) * geom.ndim, step=geom.stride,
-                                     count=geom.out_size, taps=geom.kernel_size,
-                                     tap_step=geom.dilation, bias=b)])
+        zero = (0,) * geom.ndim
+        if _channels_first(w.shape[1], groups, geom):
+            wmat = w.reshape(groups, w.shape[0] // groups, -1).astype(dtype, copy=False)
+            xp = fc.pad_channels_first(x, geom.padding, dtype)
+            fc.correlate([fc.Correlation(xp, wmat, y, zero, geom.stride, geom.out_size,
+                                         geom.kernel_size, geom.dilation, b, True)])
+        else:
+            wmat = np.ascontiguousarray(_kernel_matrix(w, groups, dtype).transpose(0, 2, 1))
+            xp = fc.pad_channels_last(x, geom.padding, dtype)
+            fc.correlate([fc.Correlation(xp, wmat, y, zero, geom.stride, geom.out_size,
+                                         geom.kernel_size, geom.dilation, b)])
         return y
     if b is not None:
         y += b.reshape(-1, *(1,) * geom.ndim)
@@ -121,6 +152,12 @@ def _weight_grad(dy: np.ndarray, x: np.ndarray, w_shape, geom: ConvGeometry, gro
     if _is_pointwise(geom):        # dw[g] = sum_n dy[n, g] @ x[n, g].T
         dw = fc.pointwise_weight_grad(_grouped(dy, groups, dtype), _grouped(x, groups, dtype))
         return dw.reshape(w_shape)
+    if _channels_first(w_shape[1], groups, geom):
+        xp = fc.pad_channels_first(x, geom.padding, dtype)
+        wmat = fc.weight_grad(xp, dy, start=(0,) * geom.ndim, step=geom.stride,
+                              count=geom.out_size, taps=geom.kernel_size,
+                              tap_step=geom.dilation, groups=groups, channels_first=True)
+        return wmat.reshape(w_shape)
     xp = fc.pad_channels_last(x, geom.padding, dtype)
     wmat = fc.weight_grad(xp, dy, start=(0,) * geom.ndim, step=geom.stride,
                           count=geom.out_size, taps=geom.kernel_size, tap_step=geom.dilation,
@@ -146,6 +183,7 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
         fc.pointwise(wg[..., 0].transpose(0, 2, 1), _grouped(dy, groups, dtype),
                      _grouped(dx, groups, dtype))
         return dx
+    pads, phases = input_phases(geom)                  # InputPhases(dy_padding, phases)
     if cg_out >= _SCATTER_RATIO * cg_in:
         # col2im: wmat_t[g, (m, c'), c] = w[g*C_out/G + c, c', m]
         wmat_t = wg.transpose(0, 3, 2, 1).reshape(groups, -1, cg_out)
@@ -156,10 +194,21 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
         if all(p == (0, 0) for p in geom.padding):
             return dxp
         return np.ascontiguousarray(dxp[(slice(None), slice(None), *geom.unpadded())])
-    # stride phases: phase rho correlates the padded dy with its taps m, through
-    # wmat_t[g, (m, c), c'] = w[g*C_out/G + c, c', m]
-    pads, phases = input_phases(geom)                  # InputPhases(dy_padding, phases)
-    dyp = fc.pad_channels_last(dy, pads, dtype)
+    # stride phases: phase rho correlates the padded dy with its taps m
+    # the shape rule of the forward pass, for the largest phase's correlation of dy
+    main = max((p for p in phases if all(p.taps)), key=lambda p: math.prod(p.count),
+               default=None)
+    cf = main is not None and fc.channels_first(
+        cg_out, groups, (1,) * geom.ndim, main.count, tuple(map(len, main.taps)),
+        main.tap_step)
+    # a padded copy of dy larger than x and dy together (small images, large kernels)
+    # would break the memory bound: then each block pads its own samples
+    padded_dy = n * c_out * math.prod(o + lo + hi for o, (lo, hi) in zip(geom.out_size, pads))
+    local = padded_dy > dy.size + n * groups * cg_in * math.prod(geom.in_size)
+    if local:
+        dyp = dy.astype(dtype, copy=False)
+    else:
+        dyp = (fc.pad_channels_first if cf else fc.pad_channels_last)(dy, pads, dtype)
     wk = wg.reshape(groups, cg_out, cg_in, *k)
     dx = np.empty((n, groups * cg_in, *geom.in_size), dtype=dtype)
     terms = []
@@ -169,9 +218,13 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
             out[...] = 0
             continue
         w_phase = wk[(slice(None),) * 3 + np.ix_(*taps)]          # (G, C_out/G, C_in/G, *T)
-        wmat_t = np.moveaxis(w_phase, (1, 2), (-2, -1)).reshape(groups, -1, cg_in)
-        terms.append(fc.Correlation(dyp, wmat_t, out, start=start, step=(1,) * geom.ndim,
-                                    count=count, taps=tuple(map(len, taps)), tap_step=tap_step))
+        if cf:      # wmat[g, c', (c, m)] = w[g*C_out/G + c, c', m]
+            wmat = np.swapaxes(w_phase, 1, 2).reshape(groups, cg_in, -1)
+        else:       # wmat[g, (m, c), c'] = w[g*C_out/G + c, c', m]
+            wmat = np.moveaxis(w_phase, (1, 2), (-2, -1)).reshape(groups, -1, cg_in)
+        terms.append(fc.Correlation(dyp, wmat, out, start, (1,) * geom.ndim, count,
+                                    tuple(map(len, taps)), tap_step, None, cf,
+                                    pads if local else None))
     if terms:
         fc.correlate(terms)
     return dx

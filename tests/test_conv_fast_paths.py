@@ -1,9 +1,10 @@
 """Every code path of the fast convolution (convbp.convolution + convbp._fastconv).
 
 The fast path picks, per call, one of several layouts: im2col products in blocks (whose
-size depends on CHUNK_BYTES), the input gradient by stride phases (gather) or by col2im
-(scatter, when C_out/G >= _SCATTER_RATIO * C_in/G), the pointwise shortcut (1x1, stride
-1, no padding) and the depthwise multiply-adds (one input channel per group). Each test
+size depends on CHUNK_BYTES), with the columns copied channels-last or channels-first
+(fc.channels_first, a shape rule), the input gradient by stride phases (gather) or by
+col2im (scatter, when C_out/G >= _SCATTER_RATIO * C_in/G), the pointwise shortcut (1x1,
+stride 1, no padding) and the depthwise multiply-adds (one input channel per group). Each test
 forces a path (monkeypatching the thresholds) and compares with the loop reference and
 the dilate-pad-flip recipe, on geometries with leftover rows, dilation, asymmetric
 padding, groups, 1-, 2- and 3-D, batch 1, float32 and float64. Also unit tests of the
@@ -20,6 +21,8 @@ import convbp
 from convbp import _fastconv as fc
 from convbp import convolution, reference
 from convbp.geometry import conv_geometry, conv_transpose_geometry, input_phases
+
+from cases import GRID
 
 # (name, n, c_in, c_out, size, kernel, stride, padding, dilation, groups)
 CASES = [
@@ -93,17 +96,71 @@ def dx_path(request, monkeypatch):
     return request.param
 
 
+@pytest.fixture(params=["channels-last", "channels-first"])
+def layout(request, monkeypatch):
+    """Force the im2col columns channels-last or channels-first (whatever the shape)."""
+    first = request.param == "channels-first"
+    monkeypatch.setattr(fc, "channels_first", lambda *a, **k: first)
+    return request.param
+
+
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_both_input_gradient_paths(case, dtype, dx_path):
+def test_both_input_gradient_paths(case, dtype, dx_path, layout):
     _check_all(case, dtype)
+
+
+@pytest.mark.parametrize("c", GRID, ids=str)
+def test_grid_in_both_column_layouts(c, monkeypatch):
+    """The shared grid of hard cases, with the columns forced into each layout."""
+    _rng, x, w, b, dy = c.data()
+    want_y = reference.conv(x, w, b, **c.kw)
+    want = reference.conv_backward(dy, x, w, **c.kw)
+    for first in (False, True):
+        monkeypatch.setattr(fc, "channels_first", lambda *a, _f=first, **k: _f)
+        np.testing.assert_allclose(convbp.conv(x, w, b, **c.kw), want_y, rtol=1e-10,
+                                   atol=1e-10)
+        for name, got, ref in zip("dx dw db".split(), convbp.conv_backward(dy, x, w, **c.kw),
+                                  want):
+            np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10,
+                                       err_msg=f"{name} channels_first={first}")
+
+
+@pytest.mark.parametrize("c_b,groups,step,count,taps,tap_step,first", [
+    (1, 1, (1, 1), (28, 28), (5, 5), (1, 1), True),       # LeNet's first layer
+    (3, 1, (1, 1), (32, 32), (3, 3), (1, 1), True),       # 3 channels, 32x32
+    (3, 1, (2, 2), (16, 16), (5, 5), (1, 1), False),      # strided: half-length runs
+    (4, 32, (1, 1), (28, 28), (3, 3), (1, 1), True),      # 32 groups of 4 channels
+    (16, 4, (2, 2), (7, 7), (3, 3), (1, 1), False),
+    (16, 1, (2, 2), (6, 6), (3, 3), (1, 1), False),
+    (64, 1, (1, 1), (32, 32), (3, 3), (1, 1), False),     # the large layers keep theirs
+    (8, 1, (1,), (128,), (3,), (4,), True),               # dilated 1-D
+])
+def test_column_layout_shape_rule(c_b, groups, step, count, taps, tap_step, first):
+    assert fc.channels_first(c_b, groups, step, count, taps, tap_step) is first
+
+
+@pytest.mark.parametrize("groups", [1, 3])
+def test_channels_first_windows_match_index_form(groups):
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(2, 6, 11, 9))
+    start, step, count, taps, tap_step = (1, 0), (2, 3), (3, 2), (2, 3), (3, 1)
+    v = fc.windows_cf(a, start, step, count, taps, tap_step, groups)
+    cb = 6 // groups
+    assert v.shape == (groups, cb, 2, 3, 2, 3, 2) and not v.flags.writeable
+    for g, c, j1, j2, n, o1, o2 in itertools.product(*map(range, v.shape)):
+        assert v[g, c, j1, j2, n, o1, o2] == a[n, g * cb + c, start[0] + step[0] * o1
+                                               + tap_step[0] * j1,
+                                               start[1] + step[1] * o2 + tap_step[1] * j2]
+    with pytest.raises(RuntimeError, match="internal error"):
+        fc.windows_cf(a, start, step, (5, 2), taps, tap_step, groups)
 
 
 @pytest.mark.parametrize("budget", [1, 200, 700, 2500])
 @pytest.mark.parametrize("case", [c for c in CASES if c[0] in
                                   ("s1", "s2-leftover", "s2-d3-asym", "groups", "1d", "3d")],
                          ids=_ids)
-def test_blocks_of_any_size(case, budget, dx_path, monkeypatch):
+def test_blocks_of_any_size(case, budget, dx_path, layout, monkeypatch):
     """Tiny column buffers: one row per block, rows split unevenly, batches split unevenly."""
     monkeypatch.setattr(fc, "CHUNK_BYTES", budget)
     _check_all(case, np.float64)
@@ -277,3 +334,78 @@ def test_empty_batch(w_shape, groups):
     assert g.dx.shape == x.shape and np.all(g.dw == 0) and np.all(g.db == 0)
     assert g.dw.shape == w.shape
     assert convbp.conv_transpose(np.zeros(y.shape), w, **kw).shape[:2] == (0, c_in)
+
+
+def test_input_gradient_pads_dy_per_block_when_the_padded_dy_would_outgrow_the_operands(
+        monkeypatch):
+    """A 5x5 kernel on 14x14 images (LeNet's second layer): the stride phases would pad
+    dy from 10x10 to 18x18, more than x and dy together; each block pads its own."""
+    seen = []
+    real = fc.correlate
+    monkeypatch.setattr(fc, "correlate", lambda terms, *a, **k: seen.extend(terms) or
+                        real(terms, *a, **k))
+    rng = np.random.default_rng(0)
+    for first in (False, True):
+        monkeypatch.setattr(fc, "channels_first", lambda *a, _f=first, **k: _f)
+        for n in (1, 3):
+            x, w = rng.normal(size=(n, 6, 14, 14)), rng.normal(size=(16, 6, 5, 5))
+            dy = rng.normal(size=(n, 16, 10, 10))
+            seen.clear()
+            for budget in (None, 1):             # whole samples; one row per block
+                monkeypatch.setattr(fc, "CHUNK_BYTES", budget or 2 << 20)
+                got = convbp.conv_backward(dy, x, w)
+                np.testing.assert_allclose(got.dx, reference.conv_backward(dy, x, w).dx,
+                                           rtol=1e-10, atol=1e-10)
+            assert seen and all(t.pads == ((4, 4), (4, 4)) for t in seen)
+            assert all(t.a.shape == dy.shape for t in seen)
+
+
+@pytest.mark.parametrize("shape", [
+    ((64, 6, 14, 14), (16, 6, 5, 5), {}),
+    ((32, 16, 32, 32), (16, 16, 3, 3), dict(padding=1)),
+], ids=["5x5-on-14x14", "3x3-on-32x32"])
+def test_backward_peak_memory_of_small_layers(shape, monkeypatch):
+    """conv_backward allocates at most 2 (x + dy) bytes, gradients included (tracemalloc,
+    which sees NumPy's buffers), also on small images with a large kernel (whose padded
+    dy alone would be 3.2 (x + dy) without the per-block padding)."""
+    import tracemalloc
+    from convbp import _threads
+    monkeypatch.setattr(_threads, "SERIAL_COST", 0)      # both threads' buffers
+    xs, ws, kw = shape
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(xs, dtype=np.float32)
+    w = rng.standard_normal(ws, dtype=np.float32)
+    dy = rng.standard_normal(convbp.conv(x, w, **kw).shape, dtype=np.float32)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        grads = convbp.conv_backward(dy, x, w, **kw)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert grads.dx.shape == x.shape
+    assert peak <= 2 * (x.nbytes + dy.nbytes)
+
+
+def test_col2im_with_small_adds_runs_on_one_thread(monkeypatch):
+    """col2im whose strided adds are small runs its blocks on one thread (two would
+    queue for the GIL); large adds keep the threads. Same numbers either way."""
+    from convbp import _threads
+    costs = []
+    real = fc.run_blocks
+    monkeypatch.setattr(fc, "run_blocks", lambda *a, cost=None, **k: costs.append(cost) or
+                        real(*a, cost=cost, **k))
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(4, 3, 16, 16)), rng.normal(size=(32, 3, 5, 5))
+    dy = rng.normal(size=(4, 32, 8, 8))
+    small = convbp.conv_backward(dy, x, w, stride=2, padding=2)
+    assert _threads.workers(costs[-1]) == 1                # the scatter: serial
+    monkeypatch.setattr(fc, "SCATTER_ADD_ELEMENTS", 0)
+    costs.clear()
+    threaded = convbp.conv_backward(dy, x, w, stride=2, padding=2)
+    assert costs[-1] > 0
+    np.testing.assert_allclose(small.dx, threaded.dx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        small.dx, reference.conv_backward(dy, x, w, stride=2, padding=2).dx, rtol=1e-10,
+        atol=1e-10)

@@ -16,6 +16,13 @@ import convbp
 from convbp import _threads, reference
 
 
+@pytest.fixture(autouse=True)
+def always_threaded(monkeypatch):
+    """The test operands are tiny: without this, the shape rule would run them all in the
+    calling thread (SERIAL_COST). The serial rule has its own tests at the end."""
+    monkeypatch.setattr(_threads, "SERIAL_COST", 0)
+
+
 def test_every_block_once_and_owners_share_a_thread():
     seen, lock = [], threading.Lock()
 
@@ -127,3 +134,46 @@ def test_forked_child_gets_a_fresh_pool():
     with ctx.Pool(1) as pool:
         got = pool.apply_async(convbp.conv, (x, w), dict(stride=2)).get(timeout=60)
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_small_work_runs_in_the_calling_thread_with_blas_single_threaded(monkeypatch):
+    monkeypatch.setattr(_threads, "SERIAL_COST", 1000)
+    assert _threads.workers(999) == 1 and _threads.workers(None) == _threads.blas_threads()
+    assert _threads.workers(1000) == _threads.blas_threads()
+    before = _threads.blas_threads()
+    seen = []
+
+    def work(block, buffers):
+        handles = _threads._openblas()
+        seen.append((block, threading.get_ident(), id(buffers),
+                     handles[0][1]() if handles else 1))
+
+    shares = _threads.run_blocks(list(range(5)), work, lambda: object(), cost=999)
+    assert len(shares) == 1 and [b for b, *_ in seen] == list(range(5))
+    assert {(t, buf, n) for _, t, buf, n in seen} == {
+        (threading.get_ident(), id(shares[0]), 1)}
+    assert _threads.blas_threads() == before
+
+
+@pytest.mark.parametrize("xs,ws,kw", CASES)
+def test_serial_rule_gives_the_same_numbers_every_run(xs, ws, kw, monkeypatch):
+    """Small work (the rule) and forced threads: both equal the reference; each path is
+    bitwise repeatable, so the shape rule keeps every result the same on every run."""
+    from convbp import _fastconv
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=xs), rng.normal(size=ws)
+    monkeypatch.setattr(_fastconv, "CHUNK_BYTES", 2000)     # many blocks
+    monkeypatch.setattr(_threads, "SERIAL_COST", 1 << 60)   # everything is small
+    serial = _run(x, w, kw)
+    for a, b in zip(serial, _run(x, w, kw)):
+        np.testing.assert_array_equal(a, b)
+    monkeypatch.setattr(_threads, "SERIAL_COST", 0)
+    threaded = _run(x, w, kw)
+    for a, b in zip(serial, threaded):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    rng = np.random.default_rng(1)
+    y = reference.conv(x, w, **kw)
+    np.testing.assert_allclose(serial[0], y, rtol=1e-10, atol=1e-10)
+    want = reference.conv_backward(rng.normal(size=y.shape), x, w, **kw)
+    for got, ref in zip(serial[1:4], want):
+        np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
