@@ -22,7 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ._threads import run_blocks, workers
-from .padding import pad_or_crop
+from .padding import fill
 
 # Bytes of one block of the column buffer. Big enough for matrix products that run near
 # BLAS peak, small enough to stay in cache and to bound the extra memory.
@@ -41,16 +41,14 @@ SCATTER_ADD_ELEMENTS = 8192
 def pad_channels_last(a: np.ndarray, pads, dtype) -> np.ndarray:
     """``(N, C, *S)`` -> ``(N, *(lo + S + hi), C)`` of ``dtype``, zero borders, one copy.
 
-    :func:`convbp.padding.pad_or_crop` of the channels-last view, each thread writing
-    its share of the samples.
+    :func:`convbp.padding.fill` (the copy of :func:`convbp.padding.pad_or_crop`) of the
+    channels-last view, each thread writing its share of the batch.
     """
     n, c, *size = a.shape
     out = np.empty((n, *(lo + s + hi for s, (lo, hi) in zip(size, pads)), c), dtype=dtype)
-    src = np.moveaxis(a, 1, -1)
+    src = a.transpose(0, *range(2, a.ndim), 1)
     axes = tuple(range(1, a.ndim - 1))
-    run_blocks(_shares(n, 4 * a.nbytes),
-               lambda nb, _: pad_or_crop(src[nb], pads, axes=axes, out=out[nb]),
-               lambda: None, cost=4 * a.nbytes)
+    _fill_shares(src, pads, axes, out)
     return out
 
 
@@ -61,9 +59,19 @@ def pad_channels_first(a: np.ndarray, pads, dtype) -> np.ndarray:
         return a
     n, c, *size = a.shape
     out = np.empty((n, c, *(lo + s + hi for s, (lo, hi) in zip(size, pads))), dtype=dtype)
-    run_blocks(_shares(n, 4 * a.nbytes), lambda nb, _: pad_or_crop(a[nb], pads, out=out[nb]),
-               lambda: None, cost=4 * a.nbytes)
+    _fill_shares(a, pads, tuple(range(2, a.ndim)), out)
     return out
+
+
+def _fill_shares(src: np.ndarray, pads, axes, out: np.ndarray) -> None:
+    """:func:`convbp.padding.fill` of ``src`` into ``out``, a share of the batch per
+    thread (small copies in the calling thread)."""
+    cost = 4 * src.nbytes
+    if workers(cost) == 1:
+        fill(src, pads, axes, out)
+        return
+    run_blocks(_shares(src.shape[0], cost), lambda nb, _: fill(src[nb], pads, axes, out[nb]),
+               lambda: None, cost=cost)
 
 
 def _shares(n: int, cost=None) -> list:
@@ -242,10 +250,10 @@ def _pad_block(t: "Correlation", nb: slice, buf: np.ndarray) -> np.ndarray:
     padded = tuple(lo + s + hi for s, (lo, hi) in zip(size, t.pads))
     if t.channels_first:
         out = buf[: src.size // math.prod(size) * math.prod(padded)].reshape(m, c, *padded)
-        return pad_or_crop(src, t.pads, out=out)
+        return fill(src, t.pads, tuple(range(2, src.ndim)), out)
     out = buf[: src.size // math.prod(size) * math.prod(padded)].reshape(m, *padded, c)
-    return pad_or_crop(np.moveaxis(src, 1, -1), t.pads, axes=tuple(range(1, src.ndim - 1)),
-                       out=out)
+    return fill(src.transpose(0, *range(2, src.ndim), 1), t.pads, tuple(range(1, src.ndim - 1)),
+                out)
 
 
 def _cf_block(view: np.ndarray, ntaps: int, nb: slice, rb: slice) -> np.ndarray:
@@ -317,7 +325,7 @@ def correlate(terms, budget=None, share: int = 2) -> None:
                 rows += t.bias.reshape(groups, c_a, 1)
             # rows[g, i, (n, o)] -> out[n, g*C_a + i, o]
             np.copyto(t.out[out_nb, :, rb].reshape(m, groups, c_a, *o_shape),
-                      np.moveaxis(rows.reshape(groups, c_a, m, *o_shape), 2, 0))
+                      rows.reshape(groups, c_a, m, *o_shape).transpose(2, 0, 1, *range(3, 3 + len(o_shape))))
             return
         groups, k, c_a = t.wmat.shape
         cols = _columns(view[:, nb, rb], buffers[0])          # (G, m, *o, *j, c)
@@ -330,7 +338,8 @@ def correlate(terms, budget=None, share: int = 2) -> None:
         # rows[g, (n, o), i] -> out[n, g*C_a + i, o]
         out = t.out[out_nb, :, rb]
         np.copyto(out.reshape(m, groups, c_a, *o_shape),
-                  np.moveaxis(rows.reshape(groups, m, *o_shape, c_a), (0, -1), (1, 2)))
+                  rows.reshape(groups, m, *o_shape, c_a).transpose(1, 0, 2 + len(o_shape),
+                                                            *range(2, 2 + len(o_shape))))
 
     if any(t.pads is not None for t in terms):      # a sample's blocks on one thread
         run_blocks(jobs, work, scratch, cost=total, owner=lambda i: jobs[i][2][0].start)

@@ -51,6 +51,7 @@ never over channels or output positions. float32 stays float32 throughout.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -64,9 +65,8 @@ from .geometry import ConvGeometry, conv_geometry, conv_transpose_geometry, inpu
 __all__ = ["conv", "conv_backward", "conv_transpose", "Gradients"]
 
 
-# Below this ratio of output to input channels (per group), the input gradient gathers
-# the windows of dy (stride phases); at or above it, it scatters (col2im), whose buffer
-# holds C_in instead of C_out values per tap and position.
+# How many times dearer one element of col2im's strided adds is than one element of the
+# column copy of the stride phases (see _scatters).
 _SCATTER_RATIO = 4
 
 
@@ -91,14 +91,50 @@ def _kernel_matrix(w: np.ndarray, groups: int, dtype) -> np.ndarray:
     """``(C_out, C_in/G, *k)`` -> ``(G, C_out/G, prod(k) * C_in/G)``, columns ordered (tap, c)."""
     c_out, cg_in, *k = w.shape
     wg = w.reshape(groups, c_out // groups, cg_in, *k).astype(dtype, copy=False)
-    return np.moveaxis(wg, 2, -1).reshape(groups, c_out // groups, -1)
+    return wg.transpose(0, 1, *range(3, wg.ndim), 2).reshape(groups, c_out // groups, -1)
 
 
 def _from_kernel_matrix(wmat: np.ndarray, shape) -> np.ndarray:
     """Inverse of :func:`_kernel_matrix`: ``(G, C_out/G, prod(k) * C_in/G)`` -> ``shape``."""
     c_out, cg_in, *k = shape
     wg = wmat.reshape(*wmat.shape[:2], *k, cg_in)
-    return np.ascontiguousarray(np.moveaxis(wg, -1, 2).reshape(shape))
+    return np.ascontiguousarray(wg.transpose(0, 1, wg.ndim - 1, *range(2, wg.ndim - 1))
+                                .reshape(shape))
+
+
+@functools.lru_cache(maxsize=256)
+def _phase_taps(geom: ConvGeometry):
+    """:func:`convbp.geometry.input_phases` of ``geom`` (cached: geometries are immutable)
+    with, per phase, the flat indices of its taps into ``prod(kernel)`` (row-major, the
+    order of ``np.ix_(*taps)``), or ``None`` for a phase that no tap reaches."""
+    pads, phases = input_phases(geom)
+    flat = []
+    for phase in phases:
+        if all(phase.taps):
+            idx = np.ravel_multi_index(np.ix_(*phase.taps), geom.kernel_size).ravel()
+            idx.flags.writeable = False
+            flat.append(idx)
+        else:
+            flat.append(None)
+    return pads, phases, tuple(flat)
+
+
+def _scatters(geom: ConvGeometry, c_in_g: int, c_out_g: int) -> bool:
+    """Shape rule: compute ``dx`` by col2im (:func:`convbp._fastconv.scatter`) rather than
+    by the stride phases (:func:`convbp._fastconv.correlate`)?
+
+    Both do the same multiply-adds; they differ in what they move. The phases copy, per
+    input position, ``C_out/G`` values of ``dy`` for each tap that reaches it; col2im adds,
+    per output position, ``C_in/G`` values for every tap, in strided adds about
+    :data:`_SCATTER_RATIO` times dearer per element. Col2im wins when ``C_out`` is several
+    times ``C_in`` (first layers), and for large kernels on small inputs, where the phases
+    also copy the zero border of the padded ``dy`` (LeNet's 6 -> 16, 5x5 on 14x14).
+    """
+    _pads, phases, tap_index = _phase_taps(geom)
+    gather = c_out_g * sum(math.prod(p.count) * len(idx)
+                           for p, idx in zip(phases, tap_index) if idx is not None)
+    scatter = c_in_g * math.prod(geom.out_size) * math.prod(geom.kernel_size)
+    return _SCATTER_RATIO * scatter <= gather
 
 
 def _grouped(a: np.ndarray, groups: int, dtype) -> np.ndarray:
@@ -183,8 +219,8 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
         fc.pointwise(wg[..., 0].transpose(0, 2, 1), _grouped(dy, groups, dtype),
                      _grouped(dx, groups, dtype))
         return dx
-    pads, phases = input_phases(geom)                  # InputPhases(dy_padding, phases)
-    if cg_out >= _SCATTER_RATIO * cg_in:
+    pads, phases, tap_index = _phase_taps(geom)        # InputPhases + flat tap indices
+    if _scatters(geom, cg_in, cg_out):
         # col2im: wmat_t[g, (m, c'), c] = w[g*C_out/G + c, c', m]
         wmat_t = wg.transpose(0, 3, 2, 1).reshape(groups, -1, cg_out)
         dxp = np.zeros((n, groups * cg_in, *geom.padded_size), dtype=dtype)
@@ -209,19 +245,18 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
         dyp = dy.astype(dtype, copy=False)
     else:
         dyp = (fc.pad_channels_first if cf else fc.pad_channels_last)(dy, pads, dtype)
-    wk = wg.reshape(groups, cg_out, cg_in, *k)
     dx = np.empty((n, groups * cg_in, *geom.in_size), dtype=dtype)
     terms = []
-    for taps, start, count, tap_step, rows in phases:
+    for (taps, start, count, tap_step, rows), idx in zip(phases, tap_index):
         out = dx[(slice(None), slice(None), *rows)]
-        if not all(taps):                      # a phase no tap reaches: zero gradient
+        if idx is None:                        # a phase no tap reaches: zero gradient
             out[...] = 0
             continue
-        w_phase = wk[(slice(None),) * 3 + np.ix_(*taps)]          # (G, C_out/G, C_in/G, *T)
+        w_phase = wg[..., idx]                 # (G, C_out/G, C_in/G, taps of the phase)
         if cf:      # wmat[g, c', (c, m)] = w[g*C_out/G + c, c', m]
-            wmat = np.swapaxes(w_phase, 1, 2).reshape(groups, cg_in, -1)
+            wmat = w_phase.swapaxes(1, 2).reshape(groups, cg_in, -1)
         else:       # wmat[g, (m, c), c'] = w[g*C_out/G + c, c', m]
-            wmat = np.moveaxis(w_phase, (1, 2), (-2, -1)).reshape(groups, -1, cg_in)
+            wmat = w_phase.transpose(0, 3, 1, 2).reshape(groups, -1, cg_in)
         terms.append(fc.Correlation(dyp, wmat, out, start, (1,) * geom.ndim, count,
                                     tuple(map(len, taps)), tap_step, None, cf,
                                     pads if local else None))

@@ -95,30 +95,50 @@ def pad_or_crop(a, pads, *, value=0.0, axes=None, dtype=None, out=None):
     a = np.asarray(a)
     pads, axes = _normalise(op, a, pads, axes)
     dtype = a.dtype if dtype is None else np.dtype(dtype)
-    shape = list(a.shape)
-    src = [slice(None)] * a.ndim
-    dst = [slice(None)] * a.ndim
-    for ax, (lo, hi) in zip(axes, pads):
-        n = a.shape[ax]
-        shape[ax] = n + lo + hi
-        src[ax] = slice(max(-lo, 0), n - max(-hi, 0))
-        dst[ax] = slice(max(lo, 0), max(lo, 0) + (n - max(-lo, 0) - max(-hi, 0)))
-    grows = any(lo > 0 or hi > 0 for lo, hi in pads)
     if out is None:
         if not any(lo or hi for lo, hi in pads):
             return a.astype(dtype, copy=False)
-        if not grows:
-            return a[tuple(src)].astype(dtype, copy=False)
-        out = np.empty(shape, dtype=dtype)
-    elif out.shape != tuple(shape):
-        raise ValueError(f"{op}: out must have shape {tuple(shape)}, got {out.shape}")
-    np.copyto(out[tuple(dst)], a[tuple(src)], casting="unsafe")
+        if not any(lo > 0 or hi > 0 for lo, hi in pads):
+            return a[_source(a.shape, pads, axes)].astype(dtype, copy=False)
+        out = np.empty(padded_shape(a.shape, pads, axes), dtype=dtype)
+    elif out.shape != padded_shape(a.shape, pads, axes):
+        raise ValueError(f"{op}: out must have shape {padded_shape(a.shape, pads, axes)}, "
+                         f"got {out.shape}")
+    return fill(a, pads, axes, out, value)
+
+
+def padded_shape(shape, pads, axes) -> tuple:
+    """``shape`` with ``lo + hi`` added along each of ``axes``."""
+    shape = list(shape)
+    for ax, (lo, hi) in zip(axes, pads):
+        shape[ax] += lo + hi
+    return tuple(shape)
+
+
+def _source(shape, pads, axes) -> tuple:
+    """The slices of the source that survive the crops."""
+    src = [slice(None)] * len(shape)
+    for ax, (lo, hi) in zip(axes, pads):
+        src[ax] = slice(max(-lo, 0), shape[ax] - max(-hi, 0))
+    return tuple(src)
+
+
+def fill(a: np.ndarray, pads, axes, out: np.ndarray, value=0.0) -> np.ndarray:
+    """The copy of :func:`pad_or_crop`, without its checks: ``a`` padded or cropped by
+    ``pads`` (int pairs) along ``axes`` (non-negative ints) into ``out`` (of the padded
+    shape), the added entries set to ``value``. For callers that derived ``pads`` and
+    ``out`` themselves (the fast convolution, per block of samples)."""
+    dst = [slice(None)] * a.ndim
+    for ax, (lo, hi) in zip(axes, pads):
+        kept = a.shape[ax] - max(-lo, 0) - max(-hi, 0)
+        dst[ax] = slice(max(lo, 0), max(lo, 0) + kept)
+    np.copyto(out[tuple(dst)], a[_source(a.shape, pads, axes)], casting="unsafe")
     for ax, (lo, hi) in zip(axes, pads):
         edge = [slice(None)] * a.ndim
         if lo > 0:
             edge[ax] = slice(0, lo)
             out[tuple(edge)] = value
         if hi > 0:
-            edge[ax] = slice(shape[ax] - hi, None)
+            edge[ax] = slice(out.shape[ax] - hi, None)
             out[tuple(edge)] = value
     return out

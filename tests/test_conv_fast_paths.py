@@ -3,7 +3,7 @@
 The fast path picks, per call, one of several layouts: im2col products in blocks (whose
 size depends on CHUNK_BYTES), with the columns copied channels-last or channels-first
 (fc.channels_first, a shape rule), the input gradient by stride phases (gather) or by
-col2im (scatter, when C_out/G >= _SCATTER_RATIO * C_in/G), the pointwise shortcut (1x1,
+col2im (scatter, by the shape rule convolution._scatters), the pointwise shortcut (1x1,
 stride 1, no padding) and the depthwise multiply-adds (one input channel per group). Each test
 forces a path (monkeypatching the thresholds) and compares with the loop reference and
 the dilate-pad-flip recipe, on geometries with leftover rows, dilation, asymmetric
@@ -197,9 +197,14 @@ def test_paths_are_taken():
     assert not convolution._is_pointwise(conv_geometry("conv", (5, 7), (1, 1), padding=1))
 
 
-@pytest.mark.parametrize("c_out,path", [(convolution._SCATTER_RATIO, "scatter"),
-                                         (convolution._SCATTER_RATIO - 1, "correlate")])
-def test_input_gradient_path_follows_the_channel_ratio(c_out, path, monkeypatch):
+@pytest.mark.parametrize("c_out,path", [(4, "scatter"), (2, "correlate")])
+def test_input_gradient_path_follows_the_shape_rule(c_out, path, monkeypatch):
+    """dy (1, c_out, 3, 3) at stride 2 onto a 7x7 input: the phases copy c_out * 11**2
+    values, col2im adds 3*3 * 3*3 values, :data:`_SCATTER_RATIO` times dearer."""
+    geom = conv_geometry("conv", (7, 7), (3, 3), stride=2)
+    assert convolution._scatters(geom, 1, c_out) == (path == "scatter")
+    assert convolution._scatters(geom, 1, c_out) == (
+        c_out * 11 ** 2 >= convolution._SCATTER_RATIO * 81)
     calls = []
     for name in ("scatter", "correlate"):
         real = getattr(fc, name)
@@ -339,7 +344,9 @@ def test_empty_batch(w_shape, groups):
 def test_input_gradient_pads_dy_per_block_when_the_padded_dy_would_outgrow_the_operands(
         monkeypatch):
     """A 5x5 kernel on 14x14 images (LeNet's second layer): the stride phases would pad
-    dy from 10x10 to 18x18, more than x and dy together; each block pads its own."""
+    dy from 10x10 to 18x18, more than x and dy together; each block pads its own. (The
+    shape rule sends this layer to col2im; the phases are forced here.)"""
+    monkeypatch.setattr(convolution, "_SCATTER_RATIO", 10**9)
     seen = []
     real = fc.correlate
     monkeypatch.setattr(fc, "correlate", lambda terms, *a, **k: seen.extend(terms) or
