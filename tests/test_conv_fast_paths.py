@@ -416,3 +416,33 @@ def test_col2im_with_small_adds_runs_on_one_thread(monkeypatch):
     np.testing.assert_allclose(
         small.dx, reference.conv_backward(dy, x, w, stride=2, padding=2).dx, rtol=1e-10,
         atol=1e-10)
+
+
+@pytest.mark.parametrize("budget", [None, 1], ids=["whole-samples", "row-blocks"])
+@pytest.mark.parametrize("dilation,groups", [(1, 1), (2, 2)])
+def test_scatter_on_the_grid_of_dx(budget, dilation, groups, monkeypatch):
+    """Col2im at stride 1 lays dy on dx's padded grid (fc.flat_scatter) and adds each
+    tap's contribution as one flat run: same dx as the loops, leftover rows included."""
+    taken = []
+    real = fc.flat_scatter
+    monkeypatch.setattr(fc, "flat_scatter", lambda *a: taken.append(real(*a)) or taken[-1])
+    if budget:
+        monkeypatch.setattr(fc, "CHUNK_BYTES", budget)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3, 2 * groups, 9, 8))
+    w = rng.normal(size=(12 * groups, 2, 3, 2))
+    pad = ((1, 2), (0, 1))
+    dy = rng.normal(size=convbp.conv(x, w, padding=pad, dilation=dilation,
+                                     groups=groups).shape)
+    got = convbp.conv_backward(dy, x, w, padding=pad, dilation=dilation, groups=groups)
+    want = reference.conv_backward(dy, x, w, padding=pad, dilation=dilation, groups=groups)
+    np.testing.assert_allclose(got.dx, want.dx, rtol=1e-10, atol=1e-10)
+    assert taken == [True]
+
+
+def test_flat_scatter_rule():
+    assert fc.flat_scatter((14, 14), (0, 0), (1, 1), (10, 10), (5, 5))      # LeNet's 2nd
+    assert not fc.flat_scatter((34, 34), (0, 0), (1, 1), (32, 32), (3, 3))  # long rows
+    assert not fc.flat_scatter((9, 9), (0, 0), (2, 2), (4, 4), (3, 3))      # stride 2
+    assert not fc.flat_scatter((9,), (0,), (1,), (7,), (3,))                # 1-D: flat already
+    assert not fc.flat_scatter((6, 30), (0, 0), (1, 1), (4, 4), (3, 3))     # grid > 2x dy
