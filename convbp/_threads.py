@@ -33,11 +33,14 @@ __all__ = ["blas_threads", "workers", "run_blocks", "ENABLED", "SERIAL_COST"]
 ENABLED = True
 
 # Work (floating-point operations; a copy of B bytes counts 4*B) below which the blocks
-# run in the calling thread, with BLAS single-threaded: handing work to a thread and
-# waking it costs tens of microseconds, more than splitting such work saves (about
-# 50 us of one core). A shape rule, never a timing: the same shapes always take the
-# same path, so the results are the same on every run.
-SERIAL_COST = 1 << 22
+# run in the calling thread, with BLAS single-threaded: handing blocks to a second
+# Python thread costs a wake-up and, worse, makes the threads take turns at the GIL
+# for the Python work between the copies and products of each block. Measured on the
+# layers of benchmarks/bench.py (2 cores): one thread is as fast or faster up to about
+# 30 MFLOP (a 7 MFLOP 4x4 stride-3 layer 0.96 -> 0.46 ms, LeNet's 6 -> 16 backward
+# 13.9 -> 8.3 ms) and slower from about 100 MFLOP. A shape rule, never a timing: the
+# same shapes always take the same path, so the results are the same on every run.
+SERIAL_COST = 1 << 25
 
 _SYMBOLS = [  # (setter, getter) as exported by the OpenBLAS builds NumPy ships with
     ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),

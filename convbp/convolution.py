@@ -33,7 +33,7 @@ threads in :mod:`convbp._threads`):
   channels-first instead (Caffe's im2col, runs along the output rows), and the product
   of each block is one batched ``wmat[g] (C_out/G, K) @ cols[g] (K, positions)`` over
   all groups, already channels-first; ``dw`` comes out in the kernel's own layout.
-* Small work (:data:`convbp._threads.SERIAL_COST`, about 4 MFLOP) runs in the calling
+* Small work (:data:`convbp._threads.SERIAL_COST`, about 30 MFLOP) runs in the calling
   thread with BLAS single-threaded: waking threads would cost more than they save.
   So does col2im whose strided adds are small
   (:data:`convbp._fastconv.SCATTER_ADD_ELEMENTS`): two threads would queue for the GIL.
