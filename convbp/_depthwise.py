@@ -1,126 +1,240 @@
-r"""Depthwise convolution (one input channel per group): per-tap multiply-adds.
+r"""Depthwise convolution (one input channel per group): per-tap multiply-adds on flat rows.
 
 With ``C_in / groups = 1`` a column matrix would contract over the ``prod(kernel)`` taps
 only, far too short for a matrix product to pay off. Instead each tap ``m`` is one
-broadcast multiply-add over a block of samples, in the channels-first layout
-(:ref:`channels-groups` introduces groups; the index form is that of
-:mod:`convbp.geometry`; the choice of this path is described in
+broadcast multiply-add (:ref:`channels-groups` introduces groups; the index form is that
+of :mod:`convbp.geometry`; the choice of this path is described in
 :mod:`convbp.convolution`)::
 
     y [n, g*M + i, o]       = sum_m  w[g*M + i, 0, m] * x_pad[n, g, s*o + d*m]
     dx_pad[n, g, s*o + d*m] += sum_i dy[n, g*M + i, o] * w[g*M + i, 0, m]
     dw[g*M + i, 0, m]       = sum_{n,o} dy[n, g*M + i, o] * x_pad[n, g, s*o + d*m]
 
-where ``M = C_out / groups`` is the channel multiplier. Blocks of samples are shared
-out among the cores (:func:`convbp._threads.run_blocks`); NumPy releases the GIL in
-these loops.
+where ``M = C_out / groups`` is the channel multiplier. NumPy runs such loops fast only
+along long contiguous rows, and the rows of an image are short (14 values on 14x14). So
+every spatial axis is first split into its ``s`` stride phases (row ``s*u + rho`` of the
+padded input goes to phase ``rho``, row ``u``; each phase is ``P = ceil(padded / s)``
+rows long), which turns each tap into a shift ``q = (d*m) // s`` within phase
+``rho = (d*m) % s``; and the outputs are laid on the grid of the phases (output ``o``
+at flat position ``o_1 P_2 ... + o_2 ...``). A tap is then one run of the flattened
+phase, read (forward, ``dw``) or added to (``dx``) in one long row per sample and
+channel. The grid's extra positions of ``y`` are dropped at the end; those of ``dy`` are
+zero, so they add nothing. Blocks of samples are shared out among the cores
+(:func:`convbp._threads.run_blocks`); NumPy releases the GIL in these loops.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from ._fastconv import _plan
 from ._threads import run_blocks
-from .padding import pad_or_crop
+from .padding import fill
 
 __all__ = ["forward", "input_grad", "weight_grad"]
+
+
+class _Grid(NamedTuple):
+    """The stride-phase grid of a geometry (see the module docstring)."""
+
+    size: tuple          # P per dimension: rows of each phase
+    phases: int          # prod(stride)
+    flat: int            # prod(P): length of one flattened phase
+    rows: int            # the grid of the outputs: out[0] * prod(P[1:]) positions
+    length: int          # positions up to the last output, the length of every run
+    taps: tuple          # per tap (row-major): (phase index, offset of its run)
+
+
+def _grid(geom) -> _Grid:
+    size = tuple(-(-p // s) for p, s in zip(geom.padded_size, geom.stride))
+    place = [math.prod(size[i + 1:]) for i in range(len(size))]
+    taps = []
+    for tap in np.ndindex(*geom.kernel_size):
+        shift = [d * m for d, m in zip(geom.dilation, tap)]
+        phase = int(np.ravel_multi_index([v % s for v, s in zip(shift, geom.stride)],
+                                         geom.stride))
+        taps.append((phase, sum(v // s * p for v, s, p in zip(shift, geom.stride, place))))
+    length = sum((o - 1) * p for o, p in zip(geom.out_size, place)) + 1
+    return _Grid(size, math.prod(geom.stride), math.prod(size),
+                 geom.out_size[0] * place[0], length, tuple(taps))
+
+
+def _phase_split(x, geom, grid: _Grid, buf) -> np.ndarray:
+    """``x`` ``(m, G, *in)`` zero-padded and split into its stride phases:
+    ``(m, G, prod(stride), prod(P))`` in ``buf``."""
+    m, groups = x.shape[:2]
+    ext = tuple(p * s for p, s in zip(grid.size, geom.stride))       # padded, rounded up
+    pads = tuple((lo, e - n - lo) for (lo, _hi), e, n in zip(geom.padding, ext, x.shape[2:]))
+    nd = len(ext)
+    if grid.phases == 1:
+        out = buf[: m * groups * grid.flat].reshape(m, groups, *ext)
+        fill(x, pads, tuple(range(2, 2 + nd)), out)
+        return out.reshape(m, groups, 1, grid.flat)
+    whole = buf[: m * groups * grid.flat * grid.phases]
+    padded = fill(x, pads, tuple(range(2, 2 + nd)),
+                  np.empty((m, groups, *ext), dtype=buf.dtype))
+    split = padded.reshape(m, groups, *(v for p, s in zip(grid.size, geom.stride)
+                                        for v in (p, s)))
+    order = (0, 1, *range(3, 3 + 2 * nd, 2), *range(2, 2 + 2 * nd, 2))
+    out = whole.reshape(m, groups, *geom.stride, *grid.size)
+    np.copyto(out, split.transpose(order))
+    return out.reshape(m, groups, grid.phases, grid.flat)
+
+
+def _phase_merge(dxph, geom, grid: _Grid, dx) -> None:
+    """Inverse of :func:`_phase_split`: the phases ``(m, G, prod(stride), prod(P))``
+    merged, cropped to the input and written into ``dx`` ``(m, G, *in)``."""
+    m, groups = dxph.shape[:2]
+    nd = len(grid.size)
+    split = dxph.reshape(m, groups, *geom.stride, *grid.size)
+    order = (0, 1, *(a for i in range(nd) for a in (2 + nd + i, 2 + i)))
+    merged = split.transpose(order).reshape(m, groups, *(p * s for p, s in
+                                                         zip(grid.size, geom.stride)))
+    crop = tuple(slice(lo, lo + n) for (lo, _hi), n in zip(geom.padding, geom.in_size))
+    np.copyto(dx, merged[(slice(None), slice(None), *crop)])
+
+
+def _on_grid(a, geom, grid: _Grid):
+    """View ``a`` ``(..., grid.rows)`` as ``(..., *out[:1], *P[1:])`` cropped to ``out``."""
+    shaped = a.reshape(*a.shape[:-1], geom.out_size[0], *grid.size[1:])
+    return shaped[(Ellipsis, slice(None), *(slice(0, o) for o in geom.out_size[1:]))]
 
 
 def forward(x, w, geom, dtype, budget=None) -> np.ndarray:
     """Convolution with one input channel per group (``w`` is ``(G*M, 1, *k)``).
 
     ``y[n, g*M + i, o] = sum_m w[g*M + i, 0, m] * x_pad[n, g, s*o + d*m]``: one broadcast
-    multiply-add per tap ``m`` (a GEMM would contract over ``prod(k)`` values only),
-    over blocks of samples small enough to stay in cache, shared out among the threads.
+    multiply-add per tap ``m``, each a run of the flattened stride phase of ``x`` (module
+    docstring), over blocks of samples shared out among the threads.
     """
     n, groups = x.shape[:2]
     mult = w.shape[0] // groups
-    xp = pad_or_crop(x, geom.padding, dtype=dtype)
+    grid = _grid(geom)
     wk = w.reshape(groups, mult, -1).astype(dtype, copy=False)
     y = np.empty((n, groups, mult, *geom.out_size), dtype=dtype)
     cost = 2 * y.size * math.prod(geom.kernel_size)
-    plan = _plan(n, (1,), 2 * y[0].nbytes, xp.nbytes + y.nbytes, budget, cost=cost)
-    spatial = (None,) * geom.ndim
-
-    def work(block, tmp):
-        nb, _ = block
-        out, t = y[nb], tmp[: y[nb].shape[0]]
-        for tap_index, tap in enumerate(np.ndindex(*geom.kernel_size)):
-            coef = wk[(slice(None), slice(None), tap_index, *spatial)]       # (G, M, 1...)
-            win = xp[(nb, slice(None), *geom.window(tap))][:, :, None]      # (m, G, 1, *o)
-            if tap_index == 0:
-                np.multiply(win, coef, out=out)
-            else:
-                np.multiply(win, coef, out=t)
-                out += t
-
+    per_sample = groups * (grid.phases * grid.flat + 2 * mult * grid.rows) * dtype.itemsize
+    plan = _plan(n, (1,), per_sample, x.nbytes + y.nbytes, budget, cost=cost)
     largest = max(nb.stop - nb.start for nb, _ in plan)
-    run_blocks(plan, work, lambda: np.empty_like(y[:largest]), cost=cost)
+    size = grid.length
+
+    def scratch():
+        return (np.empty(largest * groups * grid.phases * grid.flat, dtype=dtype),
+                np.empty((largest, groups, mult, grid.rows), dtype=dtype),
+                np.empty((largest, groups, mult, size), dtype=dtype))
+
+    def work(block, bufs):
+        nb, _ = block
+        xph = _phase_split(x[nb], geom, grid, bufs[0])
+        m = xph.shape[0]
+        acc, tmp = bufs[1][:m], bufs[2][:m]
+        for t, (phase, off) in enumerate(grid.taps):
+            run = xph[:, :, None, phase, off:off + size]                  # (m, G, 1, L)
+            coef = wk[:, :, t, None]                                      # (G, M, 1)
+            if t == 0:
+                np.multiply(run, coef, out=acc[..., :size])
+            else:
+                np.multiply(run, coef, out=tmp)
+                acc[..., :size] += tmp
+        acc[..., size:] = 0                   # past the last output: never read
+        np.copyto(y[nb], _on_grid(acc, geom, grid))
+
+    run_blocks(plan, work, scratch, cost=cost)
     return y.reshape(n, groups * mult, *geom.out_size)
+
+
+def _dy_on_grid(dy_block, geom, grid: _Grid, buf) -> np.ndarray:
+    """``dy`` ``(m, G, M, *out)`` laid on the output grid, zeros between: ``(m, G, M, rows)``."""
+    m, groups, mult = dy_block.shape[:3]
+    nd = len(grid.size)
+    out = buf[: m * groups * mult * grid.rows].reshape(m, groups, mult, geom.out_size[0],
+                                                      *grid.size[1:])
+    pads = ((0, 0),) + tuple((0, p - o) for p, o in zip(grid.size[1:], geom.out_size[1:]))
+    fill(dy_block, pads, tuple(range(3, 3 + nd)), out)
+    return out.reshape(m, groups, mult, grid.rows)
 
 
 def input_grad(dy, w, geom, groups: int, dtype, budget=None) -> np.ndarray:
     """Input gradient of :func:`forward`, shape ``(N, G, *geom.in_size)``.
 
     ``dx_pad[n, g, s*o + d*m] += sum_i dy[n, g*M + i, o] * w[g*M + i, 0, m]``: per tap,
-    one broadcast product (summed over the ``M`` outputs of the group) added into the
-    strided window of the padded ``dx``; blocks of samples shared out among the threads.
+    one broadcast product (summed over the ``M`` outputs of the group) added to a run of
+    the flattened stride phase of ``dx`` (module docstring); blocks of samples shared out
+    among the threads.
     """
     n, c_out = dy.shape[:2]
     mult = c_out // groups
+    grid = _grid(geom)
     dyg = dy.reshape(n, groups, mult, *geom.out_size).astype(dtype, copy=False)
     wk = w.reshape(groups, mult, -1).astype(dtype, copy=False)
-    dxp = np.zeros((n, groups, *geom.padded_size), dtype=dtype)
+    w_rows = np.ascontiguousarray(wk.transpose(2, 0, 1)[:, :, None, :])   # (T, G, 1, M)
+    dx = np.empty((n, groups, *geom.in_size), dtype=dtype)
     cost = 2 * dyg.size * math.prod(geom.kernel_size)
-    plan = _plan(n, (1,), 2 * dyg[0].nbytes, dyg.nbytes + dxp.nbytes, budget, cost=cost)
-    sp = "abcdefhjkl"[: geom.ndim]                               # the spatial axes
-
-    def work(block, tmp):
-        nb, _ = block
-        d, t = dyg[nb], tmp[: dyg[nb].shape[0]]
-        for tap_index, tap in enumerate(np.ndindex(*geom.kernel_size)):
-            if mult == 1:
-                np.multiply(d[:, :, 0], wk[(slice(None), 0, tap_index, *(None,) * geom.ndim)],
-                            out=t)
-            else:
-                np.einsum(f"ngi{sp},gi->ng{sp}", d, wk[:, :, tap_index], out=t)
-            dxp[(nb, slice(None), *geom.window(tap))] += t
-
+    per_sample = groups * (2 * grid.phases * grid.flat + mult * grid.rows + grid.length) \
+        * dtype.itemsize
+    plan = _plan(n, (1,), per_sample, dyg.nbytes + dx.nbytes, budget, cost=cost)
     largest = max(nb.stop - nb.start for nb, _ in plan)
-    run_blocks(plan, work, lambda: np.empty((largest, groups, *geom.out_size), dtype=dtype),
-               cost=cost)
-    if all(p == (0, 0) for p in geom.padding):
-        return dxp
-    return np.ascontiguousarray(dxp[(slice(None), slice(None), *geom.unpadded())])
+    size = grid.length
+
+    def scratch():
+        return (np.empty(largest * groups * mult * grid.rows, dtype=dtype),
+                np.empty((largest, groups, grid.phases, grid.flat), dtype=dtype),
+                np.empty((largest, groups, 1, size), dtype=dtype))
+
+    def work(block, bufs):
+        nb, _ = block
+        d = _dy_on_grid(dyg[nb], geom, grid, bufs[0])[..., :size]          # (m, G, M, L)
+        m = d.shape[0]
+        dxph, t_buf = bufs[1][:m], bufs[2][:m]
+        dxph[...] = 0
+        for t, (phase, off) in enumerate(grid.taps):
+            if mult == 1:
+                np.multiply(d, wk[:, :, t, None], out=t_buf)
+            else:
+                np.matmul(w_rows[t], d, out=t_buf)                        # (m, G, 1, L)
+            dxph[:, :, phase, off:off + size] += t_buf[:, :, 0]
+        _phase_merge(dxph, geom, grid, dx[nb])
+
+    run_blocks(plan, work, scratch, cost=cost)
+    return dx
 
 
 def weight_grad(dy, x, w_shape, geom, dtype, budget=None) -> np.ndarray:
     """``dw[g*M + i, 0, m] = sum_{n,o} dy[n, g*M + i, o] * x_pad[n, g, s*o + d*m]``.
 
-    One contraction per tap and block of samples; each thread sums its blocks, and the
-    threads' sums are added in order.
+    Per tap and block of samples, one contraction of ``dy`` on the output grid (zeros
+    between the outputs) with a run of the flattened stride phase of ``x`` (module
+    docstring); each thread sums its blocks, and the threads' sums are added in order.
     """
     n, groups = x.shape[:2]
     mult = w_shape[0] // groups
-    xp = pad_or_crop(x, geom.padding, dtype=dtype)
+    grid = _grid(geom)
     dyg = dy.reshape(n, groups, mult, *geom.out_size).astype(dtype, copy=False)
     taps = math.prod(geom.kernel_size)
     cost = 2 * dyg.size * taps
-    plan = _plan(n, (1,), 2 * dyg[0].nbytes, xp.nbytes + dyg.nbytes, budget, cost=cost)
-    sp = "abcdefhjkl"[: geom.ndim]                               # the spatial axes
+    per_sample = groups * (grid.phases * grid.flat + mult * grid.rows) * dtype.itemsize
+    plan = _plan(n, (1,), per_sample, x.nbytes + dyg.nbytes, budget, cost=cost)
+    largest = max(nb.stop - nb.start for nb, _ in plan)
+    size = grid.length
 
-    def work(block, dw):
+    def scratch():
+        return (np.zeros((groups, mult, taps), dtype=dtype),
+                np.empty(largest * groups * grid.phases * grid.flat, dtype=dtype),
+                np.empty(largest * groups * mult * grid.rows, dtype=dtype))
+
+    def work(block, bufs):
         nb, _ = block
-        for tap_index, tap in enumerate(np.ndindex(*geom.kernel_size)):
-            win = xp[(nb, slice(None), *geom.window(tap))]
-            dw[:, :, tap_index] += np.einsum(f"ngi{sp},ng{sp}->gi", dyg[nb], win)
+        dw, x_buf, dy_buf = bufs
+        xph = _phase_split(x[nb], geom, grid, x_buf)
+        d = _dy_on_grid(dyg[nb], geom, grid, dy_buf)[..., :size]          # (m, G, M, L)
+        for t, (phase, off) in enumerate(grid.taps):
+            dw[:, :, t] += np.einsum("ngil,ngl->gi", d, xph[:, :, phase, off:off + size])
 
-    shares = run_blocks(plan, work, lambda: np.zeros((groups, mult, taps), dtype=dtype),
-                        cost=cost)
-    dw = shares[0]
+    shares = run_blocks(plan, work, scratch, cost=cost)
+    dw = shares[0][0]
     for share in shares[1:]:
-        dw += share
+        dw += share[0]
     return dw.reshape(w_shape)
