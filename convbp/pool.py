@@ -45,9 +45,22 @@ def _scatter(g: np.ndarray, geom: ConvGeometry, shape, dtype, select=None) -> np
     ``shape``. Gradients that land on padding are cut away.
     """
     dxp = np.zeros(tuple(shape[:2]) + geom.padded_size, dtype=dtype)
+    # windows that do not overlap (stride >= kernel) write each cell at most once
+    disjoint = all(s >= k for s, k in zip(geom.stride, geom.kernel_size))
+    hit = None if select is None else np.empty(select.shape, dtype=bool)
     for t, tap in enumerate(np.ndindex(*geom.kernel_size)):
-        # one tap's slice never repeats an index, so `+=` is safe; taps overlap each other
-        dxp[(..., *geom.window(tap))] += g if select is None else np.where(select == t, g, 0)
+        dst = dxp[(..., *geom.window(tap))]
+        if select is None:
+            # one tap's slice never repeats an index, so `+=` is safe; taps overlap
+            dst += g
+            continue
+        np.equal(select, t, out=hit)
+        if disjoint:
+            np.copyto(dst, g, where=hit)
+        else:
+            dst += np.where(hit, g, 0)
+    if all(p == (0, 0) for p in geom.padding):
+        return dxp
     return np.ascontiguousarray(dxp[(..., *geom.unpadded())])
 
 
@@ -66,17 +79,65 @@ def _max_and_argmax(x: np.ndarray, geom: ConvGeometry):
         real = np.zeros(geom.padded_size, dtype=bool)
         real[geom.unpadded()] = True
     out_shape = x.shape[:2] + geom.out_size
-    best = np.full(out_shape, -np.inf, dtype=dtype)
-    arg = np.full(out_shape, -1, dtype=np.intp)
-    for t, tap in enumerate(np.ndindex(*geom.kernel_size)):
-        sl = geom.window(tap)
+    taps = list(np.ndindex(*geom.kernel_size))
+    if real is None:        # every cell is real: the first tap starts the running max
+        best = np.array(xp[(..., *geom.window(taps[0]))], dtype=dtype, copy=True)
+        arg = np.zeros(out_shape, dtype=np.intp)
+        first = 1
+    else:
+        best = np.full(out_shape, -np.inf, dtype=dtype)
+        arg = np.full(out_shape, -1, dtype=np.intp)
+        first = 0
+    take, nan = np.empty(out_shape, dtype=bool), np.empty(out_shape, dtype=bool)
+    for t in range(first, len(taps)):
+        sl = geom.window(taps[t])
         v = xp[(..., *sl)]
-        take = (v > best) | np.isnan(v) | (arg < 0)
+        np.greater(v, best, out=take)
+        take |= np.isnan(v, out=nan)
         if real is not None:
+            take |= arg < 0
             take &= real[sl]
         np.copyto(best, v, where=take)
-        arg[take] = t
+        np.copyto(arg, t, where=take)
     return best, arg
+
+
+def _tiles(x: np.ndarray, geom: ConvGeometry, dtype):
+    """When the windows tile ``x`` (stride = kernel, no padding): their cells copied
+    tap-major, ``(prod(kernel), N, C, *out)``, so that each tap is one contiguous block
+    (NumPy is slow on the short strided rows of the windows); else ``None``. Leftover
+    cells that no window covers are left out."""
+    if geom.stride != geom.kernel_size or any(p != (0, 0) for p in geom.padding):
+        return None
+    nd = len(geom.kernel_size)
+    split = _tile_view(x, geom)
+    order = (*range(3, 3 + 2 * nd, 2), 0, 1, *range(2, 2 + 2 * nd, 2))
+    taps = np.empty((*geom.kernel_size, *x.shape[:2], *geom.out_size), dtype=dtype)
+    np.copyto(taps, split.transpose(order))
+    return taps.reshape(int(np.prod(geom.kernel_size)), *x.shape[:2], *geom.out_size)
+
+
+def _tile_view(a: np.ndarray, geom: ConvGeometry) -> np.ndarray:
+    """``a`` ``(N, C, *spatial)`` without its leftover cells, as ``(N, C, o1, k1, o2, k2, ...)``."""
+    crop = a[(..., *(slice(0, o * k) for o, k in zip(geom.out_size, geom.kernel_size)))]
+    return crop.reshape(*a.shape[:2], *(v for o, k in zip(geom.out_size, geom.kernel_size)
+                                        for v in (o, k)))
+
+
+def _tile_argmax(taps: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """The winning tap of each tile, as in :func:`_max_and_argmax`: the first maximal
+    one, or the last NaN of a tile that holds NaNs."""
+    arg = np.zeros(best.shape, dtype=np.intp)
+    hit = np.empty(best.shape, dtype=bool)
+    for t in range(len(taps) - 1, -1, -1):      # the first maximal tap is written last
+        np.equal(taps[t], best, out=hit)
+        np.copyto(arg, t, where=hit)
+    nan = np.isnan(best)
+    if nan.any():
+        for t in range(len(taps)):              # the last NaN is written last
+            np.logical_and(np.isnan(taps[t]), nan, out=hit)
+            np.copyto(arg, t, where=hit)
+    return arg
 
 
 # --------------------------------------------------------------------------- max pooling
@@ -117,6 +178,9 @@ def max_pool(x, kernel_size, stride=None, padding=0) -> np.ndarray:
            [13., 15.]])
     """
     x, geom = check_pool("max_pool", x, kernel_size, stride, padding)
+    taps = _tiles(x, geom, float_dtype(x))
+    if taps is not None:
+        return taps.max(axis=0)
     return _max_and_argmax(x, geom)[0]
 
 
@@ -157,9 +221,23 @@ def max_pool_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
     """
     x, geom = check_pool("max_pool_backward", x, kernel_size, stride, padding)
     dy = check_pool_dy("max_pool_backward", "max_pool", dy, x, geom)
-    arg = _max_and_argmax(x, geom)[1]
     dtype = float_dtype(x, dy)
-    return _scatter(dy.astype(dtype, copy=False), geom, x.shape, dtype, select=arg)
+    taps = _tiles(x, geom, float_dtype(x))
+    if taps is None:
+        arg = _max_and_argmax(x, geom)[1]
+        return _scatter(dy.astype(dtype, copy=False), geom, x.shape, dtype, select=arg)
+    arg = _tile_argmax(taps, taps.max(axis=0))
+    routed = np.zeros((len(taps), *dy.shape), dtype=dtype)
+    hit = np.empty(dy.shape, dtype=bool)
+    for t in range(len(taps)):
+        np.equal(arg, t, out=hit)
+        np.copyto(routed[t], dy, where=hit, casting="unsafe")
+    dx = np.zeros(x.shape, dtype=dtype)
+    nd = len(geom.kernel_size)
+    order = (*(a for i in range(nd) for a in (2 + nd + i, i)),)
+    np.copyto(_tile_view(dx, geom), routed.reshape(*geom.kernel_size, *dy.shape)
+              .transpose(nd, nd + 1, *order))
+    return dx
 
 
 # --------------------------------------------------------------------------- average pooling
