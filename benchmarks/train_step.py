@@ -131,7 +131,7 @@ def convbp_step(net: Network):
     def step():
         logits = model.forward(x)
         loss, dlogits = nn.softmax_cross_entropy(logits, labels)
-        model.backward(dlogits)
+        model.backward(dlogits, input_grad=False)   # as PyTorch: no grad for the images
         opt.step()
         return loss
     return step

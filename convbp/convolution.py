@@ -318,7 +318,7 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     return _forward(x, w, b, geom, groups, dtype)
 
 
-def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
+def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1, input_grad=True):
     r"""Gradients of a convolution with respect to its input, kernel and bias.
 
     Given the upstream gradient ``dy`` = :math:`\partial L / \partial y` of
@@ -344,13 +344,17 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     w : array_like, shape (C_out, C_in // groups, *kernel)
     stride, padding, dilation, groups
         As in :func:`conv`.
+    input_grad : bool
+        ``False`` skips ``dx`` (returned as ``None``): a network's first layer needs no
+        gradient for its input, and frameworks skip it too.
 
     Returns
     -------
     Gradients
         Named tuple ``(dx, dw, db)``: ``dx`` of shape ``(N, C_in, *spatial)`` with x's
-        float dtype, ``dw`` of shape ``(C_out, C_in // groups, *kernel)`` with w's
-        float dtype, ``db`` of shape ``(C_out,)``.
+        float dtype (``None`` when ``input_grad`` is false), ``dw`` of shape
+        ``(C_out, C_in // groups, *kernel)`` with w's float dtype, ``db`` of shape
+        ``(C_out,)``.
 
     See Also
     --------
@@ -381,6 +385,9 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     dys = np.ascontiguousarray(dy, dtype=dtype)
     db = dys.sum(axis=(0, *range(2, dys.ndim)))
     dw = _weight_grad(dys, x, w.shape, geom, groups, dtype)
+    if not input_grad:
+        return Gradients(None, dw.astype(float_dtype(w), copy=False),
+                         db.astype(float_dtype(dy), copy=False))
     dx = _input_grad(dys, w, geom, groups, dtype)
     return Gradients(dx.astype(float_dtype(x), copy=False), dw.astype(float_dtype(w), copy=False),
                      db.astype(float_dtype(dy), copy=False))

@@ -7,6 +7,7 @@ PyTorch comparisons live in tests/test_nn_torch.py (skipped without torch).
 import numpy as np
 import pytest
 
+import convbp
 from convbp import nn
 from convbp.gradcheck import numerical_gradient
 
@@ -379,3 +380,30 @@ def test_bad_constructor_and_optimiser_arguments_are_named():
     _raises(ValueError, r"SGD: model has no parameters", nn.SGD, nn.ReLU(), 0.1)
     _raises(ValueError, r"SGD.step: Linear\(2, 2\).dw is None: call backward before step",
             nn.SGD(lin, 0.1).step)
+
+
+def test_backward_without_the_input_gradient():
+    """input_grad=False: no dx (None), the same parameter gradients, in conv_backward,
+    Conv.backward and Sequential.backward (first layer a Conv, or a nested Sequential)."""
+    rng = np.random.default_rng(11)
+    x, w = rng.normal(size=(2, 3, 9, 8)), rng.normal(size=(4, 3, 3, 2))
+    dy = rng.normal(size=convbp.conv(x, w, stride=2, padding=1).shape)
+    full = convbp.conv_backward(dy, x, w, stride=2, padding=1)
+    part = convbp.conv_backward(dy, x, w, stride=2, padding=1, input_grad=False)
+    assert part.dx is None
+    np.testing.assert_array_equal(part.dw, full.dw)
+    np.testing.assert_array_equal(part.db, full.db)
+    for nested in (False, True):
+        def build():
+            body = [nn.Conv(3, 4, 3, stride=2, padding=1, rng=1), nn.ReLU()]
+            head = [nn.Flatten(), nn.Linear(4 * 5 * 4, 5, rng=2)]
+            return nn.Sequential(nn.Sequential(*body), *head) if nested else \
+                nn.Sequential(*body, *head)
+        nets = build(), build()
+        d_logits = rng.normal(size=(2, 5))
+        for net in nets:
+            net.forward(x)
+        assert nets[0].backward(d_logits).shape == x.shape
+        assert nets[1].backward(d_logits, input_grad=False) is None
+        for (a, name), (b, _) in zip(nets[0].parameters(), nets[1].parameters()):
+            np.testing.assert_array_equal(getattr(a, "d" + name), getattr(b, "d" + name))

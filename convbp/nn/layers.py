@@ -37,6 +37,8 @@ convolution and pooling layers, ``(N, features)`` for :class:`Linear`.
 
 from __future__ import annotations
 
+import inspect
+
 import math
 import numbers
 from contextlib import contextmanager
@@ -232,10 +234,12 @@ class Conv(Layer):
         self._x, self._y_shape = x, y.shape
         return y
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
+        """``dL/dx`` from ``dy``; stores ``dw`` and ``db``. ``input_grad=False`` skips
+        ``dL/dx`` (returns ``None``), as :meth:`Sequential.backward` asks of a first layer."""
         x = self._saved(self._x)
         dy = self._dy(dy, self._y_shape)
-        grads = conv_backward(dy, x, self.w, **self._args())
+        grads = conv_backward(dy, x, self.w, **self._args(), input_grad=input_grad)
         self.dw = grads.dw.astype(self.w.dtype, copy=False)
         self.db = None if self.b is None else grads.db.astype(self.b.dtype, copy=False)
         return grads.dx
@@ -625,8 +629,22 @@ class Sequential(Layer):
             x = layer.forward(x)
         return x
 
-    def backward(self, dy):
-        for layer in reversed(self.layers):
+    def backward(self, dy, input_grad=True):
+        """Run every layer's backward in reverse order; return ``dL/dx`` of the input.
+
+        With ``input_grad=False`` the gradient of the network's input is not wanted
+        (training): a first layer whose ``backward`` takes ``input_grad`` (:class:`Conv`)
+        skips it, saving the most expensive product of small networks, and ``None`` is
+        returned.
+        """
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
+            if i == 0 and not input_grad:
+                if "input_grad" in inspect.signature(layer.backward).parameters:
+                    layer.backward(dy, input_grad=False)
+                else:
+                    layer.backward(dy)
+                return None
             dy = layer.backward(dy)
         return dy
 
