@@ -75,9 +75,9 @@ def _is_depthwise(w_shape, groups: int) -> bool:
     return groups > 1 and w_shape[1] == 1
 
 
-def _channels_first(cg_in: int, groups: int, geom: ConvGeometry) -> bool:
+def _channels_first(c_in_g: int, groups: int, geom: ConvGeometry) -> bool:
     """Columns of ``x`` copied channels-first (:func:`convbp._fastconv.channels_first`)."""
-    return fc.channels_first(cg_in, groups, geom.stride, geom.out_size, geom.kernel_size,
+    return fc.channels_first(c_in_g, groups, geom.stride, geom.out_size, geom.kernel_size,
                              geom.dilation)
 
 
@@ -89,15 +89,15 @@ def _is_pointwise(geom: ConvGeometry) -> bool:
 
 def _kernel_matrix(w: np.ndarray, groups: int, dtype) -> np.ndarray:
     """``(C_out, C_in/G, *k)`` -> ``(G, C_out/G, prod(k) * C_in/G)``, columns ordered (tap, c)."""
-    c_out, cg_in, *k = w.shape
-    wg = w.reshape(groups, c_out // groups, cg_in, *k).astype(dtype, copy=False)
+    c_out, c_in_g, *k = w.shape
+    wg = w.reshape(groups, c_out // groups, c_in_g, *k).astype(dtype, copy=False)
     return wg.transpose(0, 1, *range(3, wg.ndim), 2).reshape(groups, c_out // groups, -1)
 
 
 def _from_kernel_matrix(wmat: np.ndarray, shape) -> np.ndarray:
     """Inverse of :func:`_kernel_matrix`: ``(G, C_out/G, prod(k) * C_in/G)`` -> ``shape``."""
-    c_out, cg_in, *k = shape
-    wg = wmat.reshape(*wmat.shape[:2], *k, cg_in)
+    c_out, c_in_g, *k = shape
+    wg = wmat.reshape(*wmat.shape[:2], *k, c_in_g)
     return np.ascontiguousarray(wg.transpose(0, 1, wg.ndim - 1, *range(2, wg.ndim - 1))
                                 .reshape(shape))
 
@@ -180,7 +180,8 @@ def _forward(x: np.ndarray, w: np.ndarray, b, geom: ConvGeometry, groups: int,
 
 def _weight_grad(dy: np.ndarray, x: np.ndarray, w_shape, geom: ConvGeometry, groups: int,
                  dtype) -> np.ndarray:
-    """``dw[c, c', m] = sum_{n,o} dy[n, c, o] * x_pad[n, g(c) + c', s*o + d*m]``."""
+    """``dw[j, c, m] = sum_{i,o} dy[i, j, o] * x_pad[i, g*C_in/G + c, s*o + d*m]``, ``g`` the
+    group of output channel ``j``."""
     if x.shape[0] == 0:
         return np.zeros(w_shape, dtype=dtype)
     if _is_depthwise(w_shape, groups):
@@ -207,23 +208,23 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
 
     Shared by :func:`conv_backward` (``dx``) and :func:`conv_transpose` (its forward pass).
     """
-    c_out, cg_in, *k = w.shape
-    n, cg_out = dy.shape[0], c_out // groups
+    c_out, c_in_g, *k = w.shape
+    n, c_out_g = dy.shape[0], c_out // groups
     if n == 0:
-        return np.zeros((0, groups * cg_in, *geom.in_size), dtype=dtype)
+        return np.zeros((0, groups * c_in_g, *geom.in_size), dtype=dtype)
     if _is_depthwise(w.shape, groups):
         return depthwise.input_grad(dy, w, geom, groups, dtype)
-    wg = w.reshape(groups, cg_out, cg_in, -1).astype(dtype, copy=False)   # (G, ., ., taps)
+    wg = w.reshape(groups, c_out_g, c_in_g, -1).astype(dtype, copy=False)   # (G, ., ., taps)
     if _is_pointwise(geom):        # dx[n, g] = wmat[g].T @ dy[n, g]
-        dx = np.empty((n, groups * cg_in, *geom.in_size), dtype=dtype)
+        dx = np.empty((n, groups * c_in_g, *geom.in_size), dtype=dtype)
         fc.pointwise(wg[..., 0].transpose(0, 2, 1), _grouped(dy, groups, dtype),
                      _grouped(dx, groups, dtype))
         return dx
     pads, phases, tap_index = _phase_taps(geom)        # InputPhases + flat tap indices
-    if _scatters(geom, cg_in, cg_out):
-        # col2im: wmat_t[g, (m, c'), c] = w[g*C_out/G + c, c', m]
-        wmat_t = wg.transpose(0, 3, 2, 1).reshape(groups, -1, cg_out)
-        dxp = np.zeros((n, groups * cg_in, *geom.padded_size), dtype=dtype)
+    if _scatters(geom, c_in_g, c_out_g):
+        # col2im: wmat_t[g, (m, c), j] = w[g*C_out/G + j, c, m]
+        wmat_t = wg.transpose(0, 3, 2, 1).reshape(groups, -1, c_out_g)
+        dxp = np.zeros((n, groups * c_in_g, *geom.padded_size), dtype=dtype)
         fc.scatter(np.ascontiguousarray(dy, dtype=dtype), wmat_t, dxp, start=(0,) * geom.ndim,
                    step=geom.stride, count=geom.out_size, taps=geom.kernel_size,
                    tap_step=geom.dilation)
@@ -235,17 +236,17 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
     main = max((p for p in phases if all(p.taps)), key=lambda p: math.prod(p.count),
                default=None)
     cf = main is not None and fc.channels_first(
-        cg_out, groups, (1,) * geom.ndim, main.count, tuple(map(len, main.taps)),
+        c_out_g, groups, (1,) * geom.ndim, main.count, tuple(map(len, main.taps)),
         main.tap_step)
     # a padded copy of dy larger than x and dy together (small images, large kernels)
     # would break the memory bound: then each block pads its own samples
     padded_dy = n * c_out * math.prod(o + lo + hi for o, (lo, hi) in zip(geom.out_size, pads))
-    local = padded_dy > dy.size + n * groups * cg_in * math.prod(geom.in_size)
+    local = padded_dy > dy.size + n * groups * c_in_g * math.prod(geom.in_size)
     if local:
         dyp = dy.astype(dtype, copy=False)
     else:
         dyp = (fc.pad_channels_first if cf else fc.pad_channels_last)(dy, pads, dtype)
-    dx = np.empty((n, groups * cg_in, *geom.in_size), dtype=dtype)
+    dx = np.empty((n, groups * c_in_g, *geom.in_size), dtype=dtype)
     terms = []
     for (taps, start, count, tap_step, rows), idx in zip(phases, tap_index):
         out = dx[(slice(None), slice(None), *rows)]
@@ -253,10 +254,10 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
             out[...] = 0
             continue
         w_phase = wg[..., idx]                 # (G, C_out/G, C_in/G, taps of the phase)
-        if cf:      # wmat[g, c', (c, m)] = w[g*C_out/G + c, c', m]
-            wmat = w_phase.swapaxes(1, 2).reshape(groups, cg_in, -1)
-        else:       # wmat[g, (m, c), c'] = w[g*C_out/G + c, c', m]
-            wmat = w_phase.transpose(0, 3, 1, 2).reshape(groups, -1, cg_in)
+        if cf:      # wmat[g, c, (j, m)] = w[g*C_out/G + j, c, m]
+            wmat = w_phase.swapaxes(1, 2).reshape(groups, c_in_g, -1)
+        else:       # wmat[g, (m, j), c] = w[g*C_out/G + j, c, m]
+            wmat = w_phase.transpose(0, 3, 1, 2).reshape(groups, -1, c_in_g)
         terms.append(fc.Correlation(dyp, wmat, out, start, (1,) * geom.ndim, count,
                                     tuple(map(len, taps)), tap_step, None, cf,
                                     pads if local else None))
@@ -268,9 +269,9 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
 def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     r"""N-d convolution (cross-correlation) as deep-learning frameworks define it.
 
-    .. math:: y_{n,c,o} = b_c + \sum_{c'} \sum_m w_{c,c',m}\, x_{n,\,g(c)+c',\; s o + d m - p_{lo}}
+    .. math:: y_{i,j,o} = b_j + \sum_{c} \sum_m w_{j,c,m}\, x_{i,\,g C_{in}/G + c,\; s o + d m - p_{lo}}
 
-    where the sum over ``c'`` runs over the input channels of output channel ``c``'s group,
+    where ``g`` is the group of output channel ``j`` and ``c`` runs over its input channels,
     and reads outside the input return zero (padding). Derived in :ref:`forward-arithmetic`.
 
     Parameters
@@ -325,11 +326,13 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1, input_
     ``y = conv(x, w, b, ...)``, returns
 
     .. math::
-        \frac{\partial L}{\partial x_{n,c',a}} = \sum_{c,o,m:\ s o + d m - p_{lo} = a}
-            \delta_{n,c,o}\, w_{c,c',m}, \qquad
-        \frac{\partial L}{\partial w_{c,c',m}} = \sum_{n,o} \delta_{n,c,o}\,
-            x_{n,c',\,s o + d m - p_{lo}}, \qquad
-        \frac{\partial L}{\partial b_c} = \sum_{n,o} \delta_{n,c,o}.
+        \frac{\partial L}{\partial x_{i,c,a}} = \sum_{j,o,m:\ s o + d m - p_{lo} = a}
+            \delta_{i,j,o}\, w_{j,c,m}, \qquad
+        \frac{\partial L}{\partial w_{j,c,m}} = \sum_{i,o} \delta_{i,j,o}\,
+            x_{i,c,\,s o + d m - p_{lo}}, \qquad
+        \frac{\partial L}{\partial b_j} = \sum_{i,o} \delta_{i,j,o}
+
+    (one group; with groups, ``j`` runs over the output channels of ``c``'s group).
 
     Input rows that no window reads (the leftover remainder when the stride does not
     divide ``n + p_lo + p_hi - d*(k-1) - 1``) get exactly zero gradient. Derived in
@@ -369,14 +372,14 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1, input_
     >>> x = np.arange(25.0).reshape(1, 1, 5, 5)
     >>> w = np.ones((1, 1, 3, 3))
     >>> dy = np.ones((1, 1, 2, 2))
-    >>> g = convbp.conv_backward(dy, x, w, stride=2)
-    >>> g.dx[0, 0]
+    >>> grads = convbp.conv_backward(dy, x, w, stride=2)
+    >>> grads.dx[0, 0]
     array([[1., 1., 2., 1., 1.],
            [1., 1., 2., 1., 1.],
            [2., 2., 4., 2., 2.],
            [1., 1., 2., 1., 1.],
            [1., 1., 2., 1., 1.]])
-    >>> g.db
+    >>> grads.db
     array([4.])
     """
     op = "conv_backward"
