@@ -30,7 +30,7 @@ __all__ = ["numerical_gradient", "GradcheckResult", "check_conv_gradients", "adj
 def numerical_gradient(f, a, *, eps=1e-6):
     r"""Central finite-difference gradient of a scalar function.
 
-    ``g[i] = (f(a + eps e_i) - f(a - eps e_i)) / (2 eps)`` for every entry ``i`` of
+    ``grad[i] = (f(a + eps e_i) - f(a - eps e_i)) / (2 eps)`` for every entry ``i`` of
     ``a``, one entry at a time (meant for small arrays).
 
     Parameters
@@ -45,7 +45,7 @@ def numerical_gradient(f, a, *, eps=1e-6):
 
     Returns
     -------
-    g : ndarray, float64, same shape as ``a``
+    grad : ndarray, float64, same shape as ``a``
 
     Raises
     ------
@@ -56,8 +56,8 @@ def numerical_gradient(f, a, *, eps=1e-6):
     --------
     >>> import numpy as np
     >>> from convbp.gradcheck import numerical_gradient
-    >>> g = numerical_gradient(lambda v: float(np.sum(v ** 2)), np.array([1.0, -2.0]))
-    >>> np.round(g, 6)                                   # d/dv sum(v^2) = 2 v
+    >>> grad = numerical_gradient(lambda v: float(np.sum(v ** 2)), np.array([1.0, -2.0]))
+    >>> np.round(grad, 6)                                # d/dv sum(v^2) = 2 v
     array([ 2., -4.])
     """
     point = np.array(as_array(a, "numerical_gradient", "a"), dtype=np.float64)  # a copy

@@ -248,18 +248,18 @@ CATALOGUE: dict[str, dict[str, Mistake]] = {
     ),
     "check_sgd_step": _table(
         ("weight_decay_ignored",
-         "weight decay was ignored: g = dw + weight_decay * w", "training-cnn"),
+         "weight decay was ignored: grad = dw + weight_decay * w", "training-cnn"),
         ("weight_decay_after_momentum",
          "weight decay was added after the momentum buffer: PyTorch adds it to the gradient "
-         "first, g = dw + wd * w, v = momentum * v + g", "training-cnn"),
+         "first, grad = dw + wd * w, v = momentum * v + grad", "training-cnn"),
         ("lr_inside_velocity",
-         "the learning rate went into the velocity (v = momentum*v + lr*g, w -= v): PyTorch's "
-         "SGD keeps v = momentum*v + g and steps w -= lr*v", "training-cnn"),
+         "the learning rate went into the velocity (v = momentum*v + lr*grad, w -= v): "
+         "PyTorch's SGD keeps v = momentum*v + grad and steps w -= lr*v", "training-cnn"),
         ("momentum_dampened",
          "the gradient was dampened by (1 - momentum): PyTorch's default is "
-         "v = momentum*v + g", "training-cnn"),
+         "v = momentum*v + grad", "training-cnn"),
         ("weight_decay_sign",
-         "weight decay with the wrong sign: g = dw + weight_decay * w", "training-cnn"),
+         "weight decay with the wrong sign: grad = dw + weight_decay * w", "training-cnn"),
     ),
 }
 

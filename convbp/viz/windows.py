@@ -52,7 +52,8 @@ def window_cells(geom, o) -> list[tuple[int, ...]]:
     grids = [np.arange(p) for p in geom.padded_size]
     cells = []
     for tap in np.ndindex(*geom.kernel_size):
-        cells.append(tuple(int(g[sl][oi]) for g, sl, oi in zip(grids, geom.window(tap), o)))
+        cells.append(tuple(int(grid[sl][oi])
+                           for grid, sl, oi in zip(grids, geom.window(tap), o)))
     return cells
 
 
