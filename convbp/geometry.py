@@ -193,6 +193,7 @@ def conv_geometry(op: str, in_size, kernel_size, stride=1, padding=0, dilation=1
     Returns
     -------
     ConvGeometry
+        The normalised arguments and every size derived from them, per spatial dim.
 
     Examples
     --------
@@ -344,6 +345,8 @@ def pool_geometry(op: str, in_size, kernel_size, stride=None, padding=0) -> Conv
     Returns
     -------
     ConvGeometry
+        The geometry of the windows as a convolution's: dilation 1, ``stride`` the
+        kernel size unless given.
 
     Examples
     --------

@@ -265,7 +265,8 @@ def adjoint_identity(x, dy, w, *, stride=1, padding=0, dilation=1, groups=1, con
     >>> import numpy as np
     >>> from convbp.gradcheck import adjoint_identity
     >>> rng = np.random.default_rng(0)
-    >>> x, w = rng.standard_normal((1, 2, 7)), rng.standard_normal((4, 1, 3))
+    >>> x = rng.standard_normal((1, 2, 7))
+    >>> w = rng.standard_normal((4, 1, 3))          # groups=2: one input channel each
     >>> dy = rng.standard_normal((1, 4, 3))
     >>> lhs, rhs = adjoint_identity(x, dy, w, stride=2, groups=2)
     >>> bool(np.isclose(lhs, rhs))

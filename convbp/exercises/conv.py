@@ -140,22 +140,23 @@ def _overwrite(dy, x, w, geom, groups, per_filter):
     return dxp[(..., *geom.unpadded())], dw, db
 
 
-def _backward_case(geo, rng, seed_shift=0):
-    n, c_in, c_out, hw, k, s, p, d, groups = geo
-    x = rng.standard_normal((n, c_in, *hw))
-    w = rng.standard_normal((c_out, c_in // groups, k, k))
-    b = rng.standard_normal(c_out)
-    geom = conv_geometry("check", hw, (k, k), s, p, d)
-    dy = rng.standard_normal((n, c_out, *geom.out_size))
-    return x, w, b, dy, geom
+def _operands(geos, seed):
+    """For each geometry of ``geos``: its fields, seeded ``x, w, b, dy`` and its geometry."""
+    rng = np.random.default_rng(seed)
+    for geo in geos:
+        n, c_in, c_out, hw, k, s, p, d, groups = geo
+        x = rng.standard_normal((n, c_in, *hw))
+        w = rng.standard_normal((c_out, c_in // groups, k, k))
+        b = rng.standard_normal(c_out)
+        geom = conv_geometry("check", hw, (k, k), s, p, d)
+        dy = rng.standard_normal((n, c_out, *geom.out_size))
+        yield geo, x, w, b, dy, geom
 
 
 @functools.lru_cache(maxsize=8)
 def _backward_cases(geos):
-    rng = np.random.default_rng(20261129)
     cases = []
-    for geo in geos:
-        x, w, b, dy, geom = _backward_case(geo, rng)
+    for geo, x, w, b, dy, geom in _operands(geos, 20261129):
         n, c_in, c_out, hw, k, s, p, d, groups = geo
         right = conv_backward(dy, x, w, stride=s, padding=p, dilation=d, groups=groups)
         R = dict(dx=right.dx, dw=right.dw, db=right.db)
@@ -288,11 +289,9 @@ def check_conv_backward(fn, *, convention="convbp", raise_on_fail=False):
 
 @functools.lru_cache(maxsize=8)
 def _forward_cases(geos):
-    rng = np.random.default_rng(20261130)
     cases = []
-    for geo in geos:
-        x, w, b, _dy, geom = _backward_case(geo, rng)
-        n, c_in, c_out, hw, k, s, p, d, groups = geo
+    for geo, x, w, b, _dy, geom in _operands(geos, 20261130):
+        *_, s, p, d, groups = geo
         kw = dict(stride=s, padding=p, dilation=d, groups=groups)
         y = conv(x, w, b, **kw)
         xe = _reindexed(np.zeros(y.shape), x, w, geom, groups, d, s)[2]
@@ -348,20 +347,16 @@ def check_conv_forward(fn, *, convention="convbp", raise_on_fail=False):
     --------
     convbp.conv : the right answer.
 
-    Notes
-    -----
-    The forward pass and its output size are derived in :ref:`forward-arithmetic`;
-    correlation versus convolution in :ref:`correlation-convolution`.
-
     Examples
     --------
     >>> import convbp
     >>> from convbp.exercises import check_conv_forward
     >>> check_conv_forward(convbp.conv).passed
     True
-    >>> def no_bias(x, w, b, stride=1, padding=0):
-    ...     return convbp.conv(x, w, stride=stride, padding=padding)
-    >>> check_conv_forward(no_bias).mistake
+    >>> def naive(x, w, b, conv_param):      # CS231n's signature; the bias left out
+    ...     s, p = conv_param["stride"], conv_param["pad"]
+    ...     return convbp.conv(x, w, stride=s, padding=p), (x, w, b, conv_param)
+    >>> check_conv_forward(naive, convention="cs231n").mistake
     'bias_missing'
     """
     checker = "check_conv_forward"
@@ -447,23 +442,19 @@ def check_conv_transpose(fn, *, raise_on_fail=False):
 
     See Also
     --------
-    convbp.conv_transpose : the right answer.
-
-    Notes
-    -----
-    Derived in :ref:`general-rule` (transposed convolution as the adjoint) and
-    :ref:`transposed-conv`.
+    convbp.conv_transpose : the right answer (PyTorch's ``conv_transpose2d``, no bias).
 
     Examples
     --------
     >>> import convbp
     >>> from convbp.exercises import check_conv_transpose
-    >>> check_conv_transpose(convbp.conv_transpose).passed
+    >>> check_conv_transpose(convbp.conv_transpose, raise_on_fail=True).passed
     True
     >>> def no_output_padding(x, w, stride=1, padding=0, output_padding=0):
     ...     return convbp.conv_transpose(x, w, stride=stride, padding=padding)
-    >>> check_conv_transpose(no_output_padding).mistake
-    'output_padding_ignored'
+    >>> r = check_conv_transpose(no_output_padding)
+    >>> r.passed, r.mistake
+    (False, 'output_padding_ignored')
     """
     checker = "check_conv_transpose"
     cases = list(_transpose_cases(E.accepts(fn, "dilation"), E.accepts(fn, "groups")))

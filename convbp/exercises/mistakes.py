@@ -112,19 +112,19 @@ CATALOGUE: dict[str, dict[str, Mistake]] = {
     "check_conv_transpose": _table(
         ("kernel_flipped",
          "the kernel's orientation is reversed: each input entry x[o] stamps w itself "
-         "(not flip(w)) at output position s*o - p_lo", "general-rule"),
+         "(not flip(w)) at output position s*o - p_lo", "transposed-conv"),
         ("stride_ignored",
          "the stride was left out: input entry o stamps the kernel at s*o - p_lo, "
-         "i.e. x is dilated by s first", "general-rule"),
+         "i.e. x is dilated by s first", "transposed-conv"),
         ("padding_ignored",
          "padding was ignored: in a transposed convolution `padding` REMOVES p_lo rows at the "
-         "start and p_hi rows at the end of the output", "general-rule"),
+         "start and p_hi rows at the end of the output", "transposed-conv"),
         ("output_padding_ignored",
          "output_padding was ignored: it adds that many rows at the END of the output "
-         "(the leftover rows of the convolution being transposed)", "general-rule"),
+         "(the leftover rows of the convolution being transposed)", "transposed-conv"),
         ("output_padding_on_low_side",
          "output_padding was added at the start: the extra rows belong at the high end "
-         "(they are the convolution's unread tail)", "general-rule"),
+         "(they are the convolution's unread tail)", "transposed-conv"),
     ),
     "check_pool_backward": _table(
         ("max_all_ties",

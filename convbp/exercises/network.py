@@ -26,6 +26,7 @@ def check_linear_backward(fn, *, raise_on_fail=False):
     See Also
     --------
     convbp.nn.Linear : the layer, whose ``backward`` is the right answer.
+    check_conv_backward : the same three gradients for a convolution.
 
     Examples
     --------

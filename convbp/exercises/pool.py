@@ -133,7 +133,7 @@ def check_pool_backward(fn, *, kind="max", raise_on_fail=False):
     --------
     >>> import numpy as np, convbp
     >>> from convbp.exercises import check_pool_backward
-    >>> check_pool_backward(convbp.max_pool_backward).passed
+    >>> check_pool_backward(convbp.avg_pool_backward, kind="avg").passed
     True
     >>> def all_ties(dy, x, kernel_size, stride=None):
     ...     s = stride or kernel_size

@@ -104,6 +104,7 @@ def pool_routing_figure(x, dy, kind, kernel_size, stride=None, *, norm_type=2) -
     Returns
     -------
     matplotlib.figure.Figure
+        One axes holding the strips (1-D) or the three panels side by side (2-D).
 
     See Also
     --------

@@ -341,9 +341,8 @@ def recipe_animation(input_size, kernel_size, stride=1, padding=0, dilation=1, *
 
     Parameters
     ----------
-    input_size, kernel_size : int or (int, int)
-    stride, padding, dilation
-        As accepted by :func:`convbp.conv`.
+    input_size, kernel_size, stride, padding, dilation
+        As for :func:`recipe_figure`.
     duration_ms : int
         Display time of each frame.
 

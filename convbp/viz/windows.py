@@ -111,6 +111,8 @@ def windows_figure(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
     Returns
     -------
     matplotlib.figure.Figure
+        One axes holding every strip (1-D), or one axes per panel (2-D); the legend
+        belongs to the figure.
 
     Examples
     --------
