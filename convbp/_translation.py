@@ -349,8 +349,8 @@ ROWS = (
             dy = rng.standard_normal((2, 4, 4, 4))    # 4 outputs, r = 1
         ''',
         convbp='''
-            g = convbp.conv_backward(dy, x, w, stride=2, padding=1)
-            want = g.dx
+            grads = convbp.conv_backward(dy, x, w, stride=2, padding=1)
+            want = grads.dx
         ''',
         snippets=(
             Snippet("PyTorch", '''
@@ -394,8 +394,8 @@ ROWS = (
             dy = rng.standard_normal((2, 4, 4, 4))
         ''',
         convbp='''
-            g = convbp.conv_backward(dy, x, w, stride=2, padding=1)
-            want = g.dw, g.db
+            grads = convbp.conv_backward(dy, x, w, stride=2, padding=1)
+            want = grads.dw, grads.db
         ''',
         snippets=(
             Snippet("PyTorch", '''
@@ -606,9 +606,9 @@ ROWS = (
             P = geom.dx_padding                       # (P_lo, P_hi) per axis
         ''',
         convbp='''
-            g = convbp.conv_backward(dy, x, w, stride=3, padding=1,
+            grads = convbp.conv_backward(dy, x, w, stride=3, padding=1,
                                      dilation=2)
-            want = g.dx
+            want = grads.dx
             dy_hat = np.pad(convbp.dilate(dy, 3), ((0, 0), (0, 0), *P))
             assert np.allclose(want, convbp.conv(dy_hat, w_t, dilation=2))
         ''',

@@ -193,11 +193,12 @@ def conv_geometry(op: str, in_size, kernel_size, stride=1, padding=0, dilation=1
     Returns
     -------
     ConvGeometry
+        The normalised arguments and every size derived from them, per spatial dim.
 
     Examples
     --------
-    >>> g = conv_geometry("conv", (8, 8), (3, 3), stride=2)
-    >>> g.out_size, g.remainder, g.dx_padding
+    >>> geom = conv_geometry("conv", (8, 8), (3, 3), stride=2)
+    >>> geom.out_size, geom.remainder, geom.dx_padding
     ((3, 3), (1, 1), ((2, 3), (2, 3)))
     """
     in_size = tuple(int(n) for n in in_size)
@@ -293,8 +294,9 @@ def conv_transpose_geometry(op: str, in_size, kernel_size, stride=1, padding=0,
 
     Examples
     --------
-    >>> g = conv_transpose_geometry("conv_transpose", (3,), (3,), stride=2, output_padding=1)
-    >>> g.in_size, g.out_size, g.remainder
+    >>> geom = conv_transpose_geometry("conv_transpose", (3,), (3,), stride=2,
+    ...                                output_padding=1)
+    >>> geom.in_size, geom.out_size, geom.remainder
     ((8,), (3,), (1,))
     """
     in_size = tuple(int(n) for n in in_size)
@@ -343,11 +345,13 @@ def pool_geometry(op: str, in_size, kernel_size, stride=None, padding=0) -> Conv
     Returns
     -------
     ConvGeometry
+        The geometry of the windows as a convolution's: dilation 1, ``stride`` the
+        kernel size unless given.
 
     Examples
     --------
-    >>> g = pool_geometry("max_pool", (5, 5), 2)
-    >>> g.out_size, g.remainder
+    >>> geom = pool_geometry("max_pool", (5, 5), 2)
+    >>> geom.out_size, geom.remainder
     ((2, 2), (1, 1))
     """
     in_size = tuple(int(n) for n in in_size)
@@ -434,10 +438,10 @@ def input_phases(geom) -> InputPhases:
         dx_pad[s*q + rho] = sum_{m: d*m = rho (mod s)}  dy[q - t_m] @ w[m]
 
     a stride-1 correlation of ``dy`` (zero outside ``[0, O)``) with those taps. Within
-    a phase consecutive taps are ``s/g`` apart and their offsets ``d/g`` apart
-    (``g = gcd(s, d)``). With ``dy`` padded by ``L = max t = floor(d*(k-1)/s)`` rows in
+    a phase consecutive taps are ``s/gcd(s, d)`` apart and their offsets
+    ``d/gcd(s, d)`` apart. With ``dy`` padded by ``L = max t = floor(d*(k-1)/s)`` rows in
     front, tap ``m`` of phase row ``q`` reads padded row ``q - t_m + L``; listing the taps
-    by decreasing ``m`` makes these reads increase by ``d/g``.
+    by decreasing ``m`` makes these reads increase by ``d/gcd(s, d)``.
 
     Only rows inside the unpadded input, ``p_lo <= s*q + rho < p_lo + n``, are computed.
     Rows whose phase has no tap get exactly zero gradient (as do the leftover rows that
@@ -455,8 +459,8 @@ def input_phases(geom) -> InputPhases:
 
     Examples
     --------
-    >>> g = conv_geometry("conv", (8,), (3,), stride=2)
-    >>> res = input_phases(g)
+    >>> geom = conv_geometry("conv", (8,), (3,), stride=2)
+    >>> res = input_phases(geom)
     >>> res.dy_padding
     ((1, 1),)
     >>> [(p.taps, p.rows) for p in res.phases]

@@ -30,7 +30,7 @@ __all__ = ["numerical_gradient", "GradcheckResult", "check_conv_gradients", "adj
 def numerical_gradient(f, a, *, eps=1e-6):
     r"""Central finite-difference gradient of a scalar function.
 
-    ``g[i] = (f(a + eps e_i) - f(a - eps e_i)) / (2 eps)`` for every entry ``i`` of
+    ``grad[i] = (f(a + eps e_i) - f(a - eps e_i)) / (2 eps)`` for every entry ``i`` of
     ``a``, one entry at a time (meant for small arrays).
 
     Parameters
@@ -45,7 +45,7 @@ def numerical_gradient(f, a, *, eps=1e-6):
 
     Returns
     -------
-    g : ndarray, float64, same shape as ``a``
+    grad : ndarray, float64, same shape as ``a``
 
     Raises
     ------
@@ -56,8 +56,8 @@ def numerical_gradient(f, a, *, eps=1e-6):
     --------
     >>> import numpy as np
     >>> from convbp.gradcheck import numerical_gradient
-    >>> g = numerical_gradient(lambda v: float(np.sum(v ** 2)), np.array([1.0, -2.0]))
-    >>> np.round(g, 6)                                   # d/dv sum(v^2) = 2 v
+    >>> grad = numerical_gradient(lambda v: float(np.sum(v ** 2)), np.array([1.0, -2.0]))
+    >>> np.round(grad, 6)                                # d/dv sum(v^2) = 2 v
     array([ 2., -4.])
     """
     point = np.array(as_array(a, "numerical_gradient", "a"), dtype=np.float64)  # a copy
@@ -265,7 +265,8 @@ def adjoint_identity(x, dy, w, *, stride=1, padding=0, dilation=1, groups=1, con
     >>> import numpy as np
     >>> from convbp.gradcheck import adjoint_identity
     >>> rng = np.random.default_rng(0)
-    >>> x, w = rng.standard_normal((1, 2, 7)), rng.standard_normal((4, 1, 3))
+    >>> x = rng.standard_normal((1, 2, 7))
+    >>> w = rng.standard_normal((4, 1, 3))          # groups=2: one input channel each
     >>> dy = rng.standard_normal((1, 4, 3))
     >>> lhs, rhs = adjoint_identity(x, dy, w, stride=2, groups=2)
     >>> bool(np.isclose(lhs, rhs))

@@ -123,17 +123,16 @@ def lp_pool_backward(dy, x, norm_type, kernel_size, stride=None) -> np.ndarray:
 
     Parameters
     ----------
-    dy : array_like, shape ``(N, C, *out)``
-        Gradient of the loss with respect to ``lp_pool(x, ...)``.
-    x : array_like, shape ``(N, C, *spatial)``
-        The forward input.
+    dy, x
+        As for :func:`convbp.max_pool_backward`, with ``dy`` the gradient of the loss
+        with respect to ``lp_pool(x, ...)``.
     norm_type, kernel_size, stride
         As for :func:`lp_pool`.
 
     Returns
     -------
-    dx : ndarray, shape ``(N, C, *spatial)``
-        In the common float dtype of ``x`` and ``dy``.
+    dx : ndarray
+        Of the shape of ``x``, in the common float dtype of ``x`` and ``dy``.
 
     Raises
     ------

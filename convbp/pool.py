@@ -1,8 +1,8 @@
 r"""Max and average pooling over 1, 2 or 3 spatial dimensions, with their backward passes.
 
-The book has no pooling chapter yet; the conventions below are PyTorch's. Window
-geometry (output size,
-stride, padding, leftover rows) comes from :func:`convbp.geometry.pool_geometry`:
+The chapter :ref:`pooling-activations` derives the gradients; the conventions below
+are PyTorch's. Window geometry (output size, stride, padding, leftover rows) comes from
+:func:`convbp.geometry.pool_geometry`:
 pooling windows are convolution windows with dilation 1 and ``stride`` defaulting to
 ``kernel_size``. Every function loops over the window offsets ("taps") only, never over
 batch, channels or output positions: tap ``m`` reads the strided slice
@@ -38,10 +38,10 @@ __all__ = ["max_pool", "max_pool_backward", "avg_pool", "avg_pool_backward"]
 
 # --------------------------------------------------------------------------- helpers
 
-def _scatter(g: np.ndarray, geom: ConvGeometry, shape, dtype, select=None) -> np.ndarray:
-    """Sum ``g`` (or, for max pooling, ``where(arg == t, g, 0)``) into every window.
+def _scatter(share: np.ndarray, geom: ConvGeometry, shape, dtype, select=None) -> np.ndarray:
+    """Sum ``share`` (or, for max pooling, ``where(arg == t, share, 0)``) into every window.
 
-    ``g`` has the output shape ``(N, C, *out)``; the result has the input shape
+    ``share`` has the output shape ``(N, C, *out)``; the result has the input shape
     ``shape``. Gradients that land on padding are cut away.
     """
     dxp = np.zeros(tuple(shape[:2]) + geom.padded_size, dtype=dtype)
@@ -52,13 +52,13 @@ def _scatter(g: np.ndarray, geom: ConvGeometry, shape, dtype, select=None) -> np
         dst = dxp[(..., *geom.window(tap))]
         if select is None:
             # one tap's slice never repeats an index, so `+=` is safe; taps overlap
-            dst += g
+            dst += share
             continue
         np.equal(select, t, out=hit)
         if disjoint:
-            np.copyto(dst, g, where=hit)
+            np.copyto(dst, share, where=hit)
         else:
-            dst += np.where(hit, g, 0)
+            dst += np.where(hit, share, 0)
     if all(p == (0, 0) for p in geom.padding):
         return dxp
     return np.ascontiguousarray(dxp[(..., *geom.unpadded())])
@@ -251,24 +251,14 @@ def avg_pool(x, kernel_size, stride=None, padding=0) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like, shape ``(N, C, *spatial)``
-        Real numeric input.
-    kernel_size : int or tuple of int
-        Window size ``k``, one int for every spatial dim or one per dim.
-    stride : int or tuple of int, optional
-        Step between windows; defaults to ``kernel_size``.
-    padding : int, tuple of int, or tuple of (int, int)
-        Zero padding on both sides, per dim, or ``(lo, hi)`` per dim; at most ``k // 2``.
+    x, kernel_size, stride, padding
+        As for :func:`max_pool` (with the same checks, and the same errors for bad
+        arguments), except that padded cells are zeros.
 
     Returns
     -------
     y : ndarray, shape ``(N, C, *out)``
-        float32 input gives float32; integer and bool input give float64.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For non-numeric ``x``, ``x.ndim < 3``, or bad window arguments.
+        With the dtype rules of :func:`max_pool`.
 
     Examples
     --------
@@ -297,22 +287,20 @@ def avg_pool_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
 
     Parameters
     ----------
-    dy : array_like, shape ``(N, C, *out)``
-        Gradient of the loss with respect to ``avg_pool(x, ...)``.
-    x : array_like, shape ``(N, C, *spatial)``
-        The forward input.
-    kernel_size, stride, padding
-        As for :func:`avg_pool`.
+    dy, x, kernel_size, stride, padding
+        As for :func:`max_pool_backward`, with ``dy`` the gradient of the loss with
+        respect to ``avg_pool(x, ...)``.
 
     Returns
     -------
-    dx : ndarray, shape ``(N, C, *spatial)``
-        In the common float dtype of ``x`` and ``dy`` (float32 if both are float32).
+    dx : ndarray
+        As from :func:`max_pool_backward`: the shape and the common float dtype of ``x``
+        and ``dy``.
 
     Raises
     ------
     TypeError, ValueError
-        As :func:`avg_pool`, and when ``dy`` has the wrong shape.
+        As :func:`max_pool_backward`.
 
     Examples
     --------
@@ -322,5 +310,5 @@ def avg_pool_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
     x, geom = check_pool("avg_pool_backward", x, kernel_size, stride, padding)
     dy = check_pool_dy("avg_pool_backward", "avg_pool", dy, x, geom)
     dtype = float_dtype(x, dy)
-    g = dy.astype(dtype) / dtype.type(np.prod(geom.kernel_size))
-    return _scatter(g, geom, x.shape, dtype)
+    share = dy.astype(dtype) / dtype.type(np.prod(geom.kernel_size))
+    return _scatter(share, geom, x.shape, dtype)

@@ -107,21 +107,18 @@ def conv_backward_as_convolutions(dy, x, w, *, stride=1, padding=0, dilation=1, 
       the sum over the batch becomes the sum over "input channels".
     * ``db``: the sum of ``dy`` over batch and positions.
 
-    Same signature and result as :func:`convbp.conv_backward`; derived in :ref:`backward-strided`.
+    Derived in :ref:`backward-strided`.
 
     Parameters
     ----------
-    dy : array_like, shape (N, C_out, *out)
-    x : array_like, shape (N, C_in, *spatial)
-    w : array_like, shape (C_out, C_in // groups, *kernel)
-    stride, padding, dilation, groups
-        As in :func:`convbp.conv`.
+    dy, x, w, stride, padding, dilation, groups
+        As in :func:`convbp.conv_backward`.
 
     Returns
     -------
     Gradients
-        ``(dx, dw, db)`` with shapes ``(N, C_in, *spatial)``,
-        ``(C_out, C_in // groups, *kernel)`` and ``(C_out,)``.
+        ``(dx, dw, db)``, the result of :func:`convbp.conv_backward`: shapes
+        ``(N, C_in, *spatial)``, ``(C_out, C_in // groups, *kernel)`` and ``(C_out,)``.
 
     See Also
     --------
@@ -146,23 +143,25 @@ def conv_backward_as_convolutions(dy, x, w, *, stride=1, padding=0, dilation=1, 
     out_dtypes = float_dtype(x), float_dtype(w), float_dtype(dy)
     x, w, dy = (a.astype(dtype, copy=False) for a in (x, w, dy))
     n, c_in = x.shape[:2]
-    c_out, cg_in = w.shape[:2]
+    c_out, c_in_g = w.shape[:2]
+    c_out_g = c_out // groups
     kernel, spatial = w.shape[2:], x.shape[2:]
 
     dy_dilated = dilate(dy, geom.stride)                       # (N, C_out, s(O-1)+1)
 
     # dx: channel-transposed, flipped kernel (C_in, C_out // G, *k), stride 1, dilation d.
-    w_t = (w.reshape(groups, c_out // groups, cg_in, *kernel)
-            .swapaxes(1, 2).reshape(c_in, c_out // groups, *kernel))
+    w_t = (w.reshape(groups, c_out_g, c_in_g, *kernel)
+            .swapaxes(1, 2).reshape(c_in, c_out_g, *kernel))
     dx = conv(pad_or_crop(dy_dilated, geom.dx_padding), flip(w_t),
               stride=1, dilation=geom.dilation, groups=groups)
 
     # dw: batch becomes the summed "channel" axis. Input (C_in/G, G*N, ...) whose channel
-    # g*N + n holds x[n, g*C_in/G + c']; kernel (C_out, N, ...) = dilated dy with axes swapped.
+    # g*N + i holds x[i, g*C_in/G + c_g]; kernel (C_out, N, ...) = dilated dy, axes swapped.
     x_p = pad_or_crop(x, geom.dw_padding)
     padded = x_p.shape[2:]
-    x_t = (x_p.reshape(n, groups, cg_in, *padded).transpose(2, 1, 0, *range(3, 3 + len(padded)))
-              .reshape(cg_in, groups * n, *padded))
+    x_t = (x_p.reshape(n, groups, c_in_g, *padded)
+              .transpose(2, 1, 0, *range(3, 3 + len(padded)))
+              .reshape(c_in_g, groups * n, *padded))
     dw = conv(x_t, dy_dilated.swapaxes(0, 1), stride=geom.dilation, groups=groups).swapaxes(0, 1)
 
     db = dy.sum(axis=(0, *range(2, dy.ndim)))

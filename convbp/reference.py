@@ -18,6 +18,7 @@ loops run over ``np.ndindex`` so that 1, 2 and 3 spatial dimensions share one co
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -49,18 +50,36 @@ def _input_index(geom: ConvGeometry, o: tuple, m: tuple):
     return None
 
 
+def _reads(geom: ConvGeometry, o: tuple):
+    """Every tap ``m`` of window ``o`` that reads the input, with the position ``a`` it reads.
+
+    Taps that land in the padding read zero and are skipped.
+    """
+    for m in np.ndindex(*geom.kernel_size):
+        a = _input_index(geom, o, m)
+        if a is not None:
+            yield m, a
+
+
+def _windows(shape: tuple, geom: ConvGeometry):
+    """``(i, c, o)``: every sample ``i``, channel ``c`` and window ``o`` of a pooling layer."""
+    return itertools.product(range(shape[0]), range(shape[1]), np.ndindex(*geom.out_size))
+
+
 # --------------------------------------------------------------------------- convolution
 
 
 def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     r"""Convolution (cross-correlation, as in PyTorch) by explicit loops.
 
-    .. math:: y_{n,c,o} = b_c + \sum_{c' \in \text{group}(c)} \sum_m
-              w_{c,\,c'_{\text{local}},\,m}\; x_{n,\,c',\; s o + d m - p_{lo}}
+    .. math:: y_{i,j,o} = b_j + \sum_{c \in \text{group}(g)} \sum_m
+              w_{j,\,c - g C_{in}/G,\,m}\; x_{i,\,c,\; s o + d m - p_{lo}}
 
-    with reads in the padding equal to zero. Output channel ``c`` belongs to group
-    ``g = c // (C_out // groups)`` and reads input channels
-    ``g*(C_in // groups)`` to ``(g+1)*(C_in // groups) - 1``. Derived in :ref:`forward-arithmetic`.
+    (sample ``i``, output channel ``j``, input channel ``c``), with reads in the padding
+    equal to zero. Output channel ``j`` belongs to group ``g = j // c_out_g`` and reads
+    input channels ``g*c_in_g`` to ``(g+1)*c_in_g - 1``, with ``c_in_g = C_in // groups``
+    and ``c_out_g = C_out // groups``. Derived in :ref:`forward-arithmetic` and
+    :ref:`channels-groups`.
 
     Parameters
     ----------
@@ -90,41 +109,36 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     b = check_bias(op, b, w.shape[0])
     dtype = float_dtype(x, w, b)
     x64, w64 = x.astype(np.float64), w.astype(np.float64)
-    N, C_out, C_in_g = x.shape[0], w.shape[0], w.shape[1]
-    C_out_g = C_out // groups
+    n, c_out, c_in_g = x.shape[0], w.shape[0], w.shape[1]
+    c_out_g = c_out // groups
 
-    y = np.zeros((N, C_out, *geom.out_size))
-    for n in range(N):
-        for co in range(C_out):
-            g = co // C_out_g
+    y = np.zeros((n, c_out, *geom.out_size))
+    for i in range(n):
+        for j in range(c_out):
+            g = j // c_out_g
             for o in np.ndindex(*geom.out_size):
-                total = 0.0 if b is None else float(b[co])
-                for ci_l in range(C_in_g):
-                    ci = g * C_in_g + ci_l
-                    for m in np.ndindex(*geom.kernel_size):
-                        a = _input_index(geom, o, m)
-                        if a is not None:
-                            total += w64[(co, ci_l) + m] * x64[(n, ci) + a]
-                y[(n, co) + o] = total
+                total = 0.0 if b is None else float(b[j])
+                for c_g in range(c_in_g):           # c_g: the channel within group g
+                    c = g * c_in_g + c_g
+                    for m, a in _reads(geom, o):
+                        total += w64[(j, c_g) + m] * x64[(i, c) + a]
+                y[(i, j) + o] = total
     return y.astype(dtype)
 
 
 def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
-    r"""Gradients of :func:`conv` by explicit loops over every (n, c, o, m) product.
+    r"""Gradients of :func:`conv` by explicit loops over every (i, j, c, o, m) product.
 
-    Each product ``w[c, c'_l, m] * x[n, c', a]`` with ``a = s*o + d*m - p_lo`` in range
-    contributes ``dy[n, c, o] * w[c, c'_l, m]`` to ``dx[n, c', a]`` and
-    ``dy[n, c, o] * x[n, c', a]`` to ``dw[c, c'_l, m]``; ``db[c]`` is ``dy[:, c]`` summed.
-    Input rows that no window reads keep a zero gradient. Derived in :ref:`backward-strided`.
+    Each product ``w[j, c_g, m] * x[i, c, a]`` of :func:`conv` (``c_g`` the channel
+    ``c`` within its group, ``a = s*o + d*m - p_lo`` in range) contributes
+    ``dy[i, j, o] * w[j, c_g, m]`` to ``dx[i, c, a]`` and ``dy[i, j, o] * x[i, c, a]``
+    to ``dw[j, c_g, m]``; ``db[j]`` is ``dy[:, j]`` summed. Input rows that no window
+    reads keep a zero gradient. Derived in :ref:`backward-strided`.
 
     Parameters
     ----------
-    dy : array_like, shape (N, C_out, *out)
-        Upstream gradient, the shape of ``conv(x, w, ...)``.
-    x : array_like, shape (N, C_in, *spatial)
-    w : array_like, shape (C_out, C_in // groups, *kernel)
-    stride, padding, dilation, groups
-        As in :func:`convbp.conv`.
+    dy, x, w, stride, padding, dilation, groups
+        As in :func:`convbp.conv_backward`: ``dy`` has the shape of ``conv(x, w, ...)``.
 
     Returns
     -------
@@ -144,33 +158,31 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     >>> import numpy as np
     >>> from convbp import reference
     >>> x = np.array([[[1.0, 2.0, 4.0, 8.0, 16.0]]])
-    >>> g = reference.conv_backward(np.array([[[3.0, 5.0]]]), x, np.array([[[1.0, -1.0]]]),
-    ...                             stride=2)
-    >>> g.dx                                    # x[4] is never read: zero gradient
+    >>> grads = reference.conv_backward(np.array([[[3.0, 5.0]]]), x,
+    ...                                 np.array([[[1.0, -1.0]]]), stride=2)
+    >>> grads.dx                                # x[4] is never read: zero gradient
     array([[[ 3., -3.,  5., -5.,  0.]]])
     """
     op = "reference.conv_backward"
     x, w, dy, geom, groups = check_backward(op, dy, x, w, stride, padding, dilation, groups)
-    N, C_out, C_in_g = x.shape[0], w.shape[0], w.shape[1]
+    n, c_out, c_in_g = x.shape[0], w.shape[0], w.shape[1]
     x64, w64, dy64 = x.astype(np.float64), w.astype(np.float64), dy.astype(np.float64)
-    C_out_g = C_out // groups
+    c_out_g = c_out // groups
 
     dx = np.zeros(x.shape)
     dw = np.zeros(w.shape)
-    db = np.zeros(C_out)
-    for n in range(N):
-        for co in range(C_out):
-            g = co // C_out_g
+    db = np.zeros(c_out)
+    for i in range(n):
+        for j in range(c_out):
+            g = j // c_out_g
             for o in np.ndindex(*geom.out_size):
-                delta = dy64[(n, co) + o]
-                db[co] += delta
-                for ci_l in range(C_in_g):
-                    ci = g * C_in_g + ci_l
-                    for m in np.ndindex(*geom.kernel_size):
-                        a = _input_index(geom, o, m)
-                        if a is not None:
-                            dx[(n, ci) + a] += delta * w64[(co, ci_l) + m]
-                            dw[(co, ci_l) + m] += delta * x64[(n, ci) + a]
+                dy_o = dy64[(i, j) + o]
+                db[j] += dy_o
+                for c_g in range(c_in_g):
+                    c = g * c_in_g + c_g
+                    for m, a in _reads(geom, o):
+                        dx[(i, c) + a] += dy_o * w64[(j, c_g) + m]
+                        dw[(j, c_g) + m] += dy_o * x64[(i, c) + a]
     return Gradients(dx.astype(float_dtype(x)), dw.astype(float_dtype(w)),
                      db.astype(float_dtype(dy)))
 
@@ -180,21 +192,22 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilat
     r"""Transposed convolution (PyTorch semantics) by explicit loops.
 
     Every input entry scatters a scaled copy of the kernel into the output:
-    ``out[n, c, s*i + d*m - p_lo] += x[n, c', i] * w[c', c_l, m]`` (entries that land
-    in the cropped padding are dropped), then the bias is added. Derived in :ref:`general-rule`.
+    ``out[i, j, s*o + d*m - p_lo] += x[i, c, o] * w[c, j_g, m]`` (input channel ``c``,
+    output channel ``j`` and ``j_g`` its index within the group; entries that land in
+    the cropped padding are dropped), then the bias is added. Derived in
+    :ref:`transposed-conv`.
 
     Parameters
     ----------
-    x : array_like, shape (N, C_in, *spatial)
-    w : array_like, shape (C_in, C_out // groups, *kernel)
-    b : array_like, shape (C_out,), optional
-    stride, padding, output_padding, dilation, groups
-        As in :func:`convbp.conv_transpose`.
+    x, w, b, stride, padding, output_padding, dilation, groups
+        As in :func:`convbp.conv_transpose`: ``w`` has the shape of the kernel of the
+        convolution being transposed, ``(C_in, C_out // groups, *kernel)``.
 
     Returns
     -------
     y : ndarray, shape (N, C_out, *out)
-        ``out = (n - 1)*s - p_lo - p_hi + d*(k-1) + output_padding + 1``.
+        The shape of :func:`convbp.conv_transpose`'s result; dtype
+        ``float_dtype(x, w, b)``.
 
     Examples
     --------
@@ -208,35 +221,34 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilat
     x, w, groups = check_conv_operands(op, x, w, groups, transposed=True)
     geom = conv_transpose_geometry(op, x.shape[2:], w.shape[2:], stride, padding,
                                    output_padding, dilation)
-    N, C_in, C_out_g = x.shape[0], x.shape[1], w.shape[1]
-    C_out = C_out_g * groups
-    C_in_g = C_in // groups
-    b = check_bias(op, b, C_out)
+    n, c_in, c_out_g = x.shape[0], x.shape[1], w.shape[1]
+    c_out = c_out_g * groups
+    c_in_g = c_in // groups
+    b = check_bias(op, b, c_out)
     dtype = float_dtype(x, w, b)
     x64, w64 = x.astype(np.float64), w.astype(np.float64)
 
-    # geom describes the convolution being transposed: its input size is our output size
-    out = np.zeros((N, C_out, *geom.in_size))
-    for n in range(N):
-        for ci in range(C_in):
-            g = ci // C_in_g
-            for i in np.ndindex(*geom.out_size):
-                for co_l in range(C_out_g):
-                    co = g * C_out_g + co_l
-                    for m in np.ndindex(*geom.kernel_size):
-                        a = _input_index(geom, i, m)
-                        if a is not None:
-                            out[(n, co) + a] += x64[(n, ci) + i] * w64[(ci, co_l) + m]
+    # geom describes the convolution being transposed: x sits at its outputs o, and
+    # its input size is our output size
+    out = np.zeros((n, c_out, *geom.in_size))
+    for i in range(n):
+        for c in range(c_in):
+            g = c // c_in_g
+            for o in np.ndindex(*geom.out_size):
+                for j_g in range(c_out_g):
+                    j = g * c_out_g + j_g
+                    for m, a in _reads(geom, o):
+                        out[(i, j) + a] += x64[(i, c) + o] * w64[(c, j_g) + m]
     if b is not None:
-        for co in range(C_out):
-            out[:, co] += float(b[co])
+        for j in range(c_out):
+            out[:, j] += float(b[j])
     return out.astype(dtype)
 
 
 # --------------------------------------------------------------------------- pooling
 
 
-def _window_argmax(x64: np.ndarray, n: int, c: int, o: tuple, geom: ConvGeometry):
+def _window_argmax(x64: np.ndarray, i: int, c: int, o: tuple, geom: ConvGeometry):
     """Input position of the largest entry of window ``o`` (row-major scan).
 
     Padded cells are never chosen. Ties go to the first entry; a NaN replaces the
@@ -244,29 +256,23 @@ def _window_argmax(x64: np.ndarray, n: int, c: int, o: tuple, geom: ConvGeometry
     kernels (``if (val > maxval || isnan(val))``).
     """
     best_pos, best = None, -math.inf
-    for m in np.ndindex(*geom.kernel_size):
-        a = _input_index(geom, o, m)
-        if a is None:
-            continue
-        v = x64[(n, c) + a]
+    for _m, a in _reads(geom, o):
+        v = x64[(i, c) + a]
         if best_pos is None or v > best or math.isnan(v):
             best_pos, best = a, v
     return best_pos  # never None: pool_geometry keeps a real entry in every window
 
 
 def max_pool(x, kernel_size, stride=None, padding=0):
-    r"""Max pooling by explicit loops: ``y[n, c, o] = max_m x[n, c, s*o + m - p_lo]``.
+    r"""Max pooling by explicit loops: ``y[i, c, o] = max_m x[i, c, s*o + m - p_lo]``.
 
     Padded cells are never selected.
 
     Parameters
     ----------
-    x : array_like, shape (N, C, *spatial)
-    kernel_size : int or tuple of int
-    stride : int or tuple of int, optional
-        Defaults to ``kernel_size``.
-    padding : int, tuple of int, or tuple of (int, int)
-        At most ``kernel_size // 2`` on each side.
+    x, kernel_size, stride, padding
+        As in :func:`convbp.max_pool` (``stride`` defaults to ``kernel_size``, padding
+        is at most ``kernel_size // 2`` on each side).
 
     Returns
     -------
@@ -284,10 +290,8 @@ def max_pool(x, kernel_size, stride=None, padding=0):
     x, geom = check_pool(op, x, kernel_size, stride, padding)
     x64 = x.astype(np.float64)
     y = np.zeros((*x.shape[:2], *geom.out_size))
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for o in np.ndindex(*geom.out_size):
-                y[(n, c) + o] = x64[(n, c) + _window_argmax(x64, n, c, o, geom)]
+    for i, c, o in _windows(x.shape, geom):
+        y[(i, c) + o] = x64[(i, c) + _window_argmax(x64, i, c, o, geom)]
     return y.astype(float_dtype(x))
 
 
@@ -296,14 +300,11 @@ def max_pool_backward(dy, x, kernel_size, stride=None, padding=0):
 
     The maximum is the *first* largest entry in row-major order over the window (ties
     go to the first, as in PyTorch's CPU kernels); overlapping windows accumulate.
-   
 
     Parameters
     ----------
-    dy : array_like, shape (N, C, *out)
-    x : array_like, shape (N, C, *spatial)
-    kernel_size, stride, padding
-        As in :func:`max_pool`.
+    dy, x, kernel_size, stride, padding
+        As in :func:`convbp.max_pool_backward` (the maxima are found again from ``x``).
 
     Returns
     -------
@@ -323,35 +324,32 @@ def max_pool_backward(dy, x, kernel_size, stride=None, padding=0):
     dy = check_pool_dy(op, op.removesuffix("_backward"), dy, x, geom)
     x64, dy64 = x.astype(np.float64), dy.astype(np.float64)
     dx = np.zeros(x.shape)
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for o in np.ndindex(*geom.out_size):
-                dx[(n, c) + _window_argmax(x64, n, c, o, geom)] += dy64[(n, c) + o]
+    for i, c, o in _windows(x.shape, geom):
+        dx[(i, c) + _window_argmax(x64, i, c, o, geom)] += dy64[(i, c) + o]
     return dx.astype(float_dtype(dy, x))
 
 
 def avg_pool(x, kernel_size, stride=None, padding=0):
     r"""Average pooling by explicit loops, padded cells counting as zeros.
 
-    ``y[n, c, o] = (1 / prod(k)) * sum_m x[n, c, s*o + m - p_lo]``: the divisor is the
+    ``y[i, c, o] = (1 / prod(k)) * sum_m x[i, c, s*o + m - p_lo]``: the divisor is the
     full window size even where the window overlaps the padding (PyTorch's default
     ``count_include_pad=True``).
 
     Parameters
     ----------
-    x : array_like, shape (N, C, *spatial)
-    kernel_size, stride, padding
-        As in :func:`max_pool`.
+    x, kernel_size, stride, padding
+        As in :func:`convbp.avg_pool`.
 
     Returns
     -------
     y : ndarray, shape (N, C, *out)
+        Window sums divided by ``prod(kernel_size)``; dtype ``float_dtype(x)``.
 
     Examples
     --------
-    >>> import numpy as np
     >>> from convbp import reference
-    >>> reference.avg_pool(np.array([[[3.0, 6.0, 9.0]]]), 3, stride=1, padding=1)
+    >>> reference.avg_pool([[[3.0, 6.0, 9.0]]], 3, stride=1, padding=1)
     array([[[3., 6., 5.]]])
     """
     op = "reference.avg_pool"
@@ -359,15 +357,8 @@ def avg_pool(x, kernel_size, stride=None, padding=0):
     x64 = x.astype(np.float64)
     size = math.prod(geom.kernel_size)
     y = np.zeros((*x.shape[:2], *geom.out_size))
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for o in np.ndindex(*geom.out_size):
-                total = 0.0
-                for m in np.ndindex(*geom.kernel_size):
-                    a = _input_index(geom, o, m)
-                    if a is not None:
-                        total += x64[(n, c) + a]
-                y[(n, c) + o] = total / size
+    for i, c, o in _windows(x.shape, geom):
+        y[(i, c) + o] = sum(x64[(i, c) + a] for _m, a in _reads(geom, o)) / size
     return y.astype(float_dtype(x))
 
 
@@ -378,20 +369,18 @@ def avg_pool_backward(dy, x, kernel_size, stride=None, padding=0):
 
     Parameters
     ----------
-    dy : array_like, shape (N, C, *out)
-    x : array_like, shape (N, C, *spatial)
-    kernel_size, stride, padding
-        As in :func:`max_pool`.
+    dy, x, kernel_size, stride, padding
+        As in :func:`convbp.avg_pool_backward`.
 
     Returns
     -------
     dx : ndarray, shape (N, C, *spatial)
+        Every cell's share of the windows that contain it; dtype ``float_dtype(dy, x)``.
 
     Examples
     --------
-    >>> import numpy as np
     >>> from convbp import reference
-    >>> reference.avg_pool_backward(np.array([[[3.0, 6.0]]]), np.zeros((1, 1, 4)), 2)
+    >>> reference.avg_pool_backward([[[3.0, 6.0]]], [[[0.0, 0.0, 0.0, 0.0]]], 2)
     array([[[1.5, 1.5, 3. , 3. ]]])
     """
     op = "reference.avg_pool_backward"
@@ -400,12 +389,8 @@ def avg_pool_backward(dy, x, kernel_size, stride=None, padding=0):
     dy64 = dy.astype(np.float64)
     size = math.prod(geom.kernel_size)
     dx = np.zeros(x.shape)
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for o in np.ndindex(*geom.out_size):
-                share = dy64[(n, c) + o] / size
-                for m in np.ndindex(*geom.kernel_size):
-                    a = _input_index(geom, o, m)
-                    if a is not None:
-                        dx[(n, c) + a] += share
+    for i, c, o in _windows(x.shape, geom):
+        share = dy64[(i, c) + o] / size
+        for _m, a in _reads(geom, o):
+            dx[(i, c) + a] += share
     return dx.astype(float_dtype(dy, x))

@@ -107,8 +107,8 @@ def test_peak_memory_ratio_is_finite_and_positive(layer):
 @pytest.mark.parametrize("layer", bench.SUITE, ids=lambda l: l.name)
 def test_shrunken_layer_keeps_the_geometry(layer):
     small = bench.shrink(layer)
-    g, gs = layer.geometry(), small.geometry()
-    assert gs.remainder == g.remainder
+    geom, gs = layer.geometry(), small.geometry()
+    assert gs.remainder == geom.remainder
     assert (small.kernel, small.stride, small.padding, small.dilation) == \
         (layer.kernel, layer.stride, layer.padding, layer.dilation)
     assert all(o <= 6 for o in gs.out_size) and small.n == 1

@@ -181,9 +181,10 @@ def _unroll(e):
 
 def _sympy_expand(expr, der, at):
     """Inline definitions(), substitute numbers, unroll the sums with subs, read x/w/delta."""
-    g = der.geometry
-    values = {s: g.stride[0], d: g.dilation[0], p_lo: g.padding[0][0], p_hi: g.padding[0][1],
-              n: g.in_size[0], k: g.kernel_size[0], O: g.out_size[0], **at}
+    geom = der.geometry
+    values = {s: geom.stride[0], d: geom.dilation[0], p_lo: geom.padding[0][0],
+              p_hi: geom.padding[0][1], n: geom.in_size[0], k: geom.kernel_size[0],
+              O: geom.out_size[0], **at}
     for _ in range(4):                          # deltatilde^pad -> deltatilde -> delta
         for eq in cf.definitions():
             if isinstance(eq.lhs, Indexed):
@@ -197,7 +198,7 @@ def _sympy_expand(expr, der, at):
 
     def read(e):
         (i,) = e.indices
-        arr = {N.x: der.x, N.w: der.w, N.delta: der.delta}[e.base]
+        arr = {N.x: der.x, N.w: der.w, N.delta: der.dy}[e.base]
         assert i.is_Integer and (e.base == N.x or 0 <= i < arr.shape[0]), e
         return arr[int(i)] if 0 <= i < arr.shape[0] else sympy.S.Zero
 

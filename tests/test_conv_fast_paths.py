@@ -5,10 +5,11 @@ size depends on CHUNK_BYTES), with the columns copied channels-last or channels-
 (fc.channels_first, a shape rule), the input gradient by stride phases (gather) or by
 col2im (scatter, by the shape rule convolution._scatters), the pointwise shortcut (1x1,
 stride 1, no padding) and the depthwise multiply-adds (one input channel per group). Each test
-forces a path (monkeypatching the thresholds) and compares with the loop reference and
-the dilate-pad-flip recipe, on geometries with leftover rows, dilation, asymmetric
-padding, groups, 1-, 2- and 3-D, batch 1, float32 and float64. Also unit tests of the
-kernels: block plans, strided windows, stride phases.
+forces a path (monkeypatching the thresholds) and compares with the loop reference on
+the cases of ``tests/cases.py`` (FAST, DEPTHWISE_POINTWISE, GRID): leftover rows,
+dilation, asymmetric padding, groups, 1-, 2- and 3-D, batch 1, float32 and float64.
+(The dilate-pad-flip recipe is checked against the reference in test_conv.py.) Also
+unit tests of the kernels: block plans, strided windows, stride phases.
 """
 
 import itertools
@@ -22,71 +23,32 @@ from convbp import _fastconv as fc
 from convbp import convolution, reference
 from convbp.geometry import conv_geometry, conv_transpose_geometry, input_phases
 
-from cases import GRID
-
-# (name, n, c_in, c_out, size, kernel, stride, padding, dilation, groups)
-CASES = [
-    ("s1", 2, 3, 4, (7, 6), (3, 3), 1, 1, 1, 1),
-    ("s2-leftover", 3, 2, 5, (8, 9), (3, 2), 2, 0, 1, 1),
-    ("s3-2-leftover", 1, 2, 3, (11, 7), (3, 3), 3, ((0, 1), (2, 0)), 1, 1),
-    ("s2-d2", 2, 3, 2, (9, 10), (3, 3), 2, 1, 2, 1),
-    ("s2-d3-asym", 2, 2, 3, (10, 9), (2, 3), (2, 3), ((2, 0), (0, 3)), (3, 2), 1),
-    ("stride>kernel", 2, 2, 2, (9, 9), (2, 2), 4, 0, 1, 1),
-    ("pad>extent", 1, 2, 3, (6, 6), (3, 3), 4, ((0, 3), (3, 0)), 1, 1),
-    ("groups", 2, 4, 6, (7, 8), (3, 3), 2, 1, 1, 2),
-    ("groups-d2", 1, 6, 9, (9, 8), (2, 3), (1, 2), ((1, 0), 1), 2, 3),
-    ("1d", 3, 3, 4, (13,), (4,), 3, ((2, 1),), 2, 1),
-    ("1d-groups", 2, 4, 4, (12,), (3,), 2, 1, 1, 2),
-    ("3d", 2, 2, 3, (5, 6, 7), (2, 3, 2), (2, 1, 3), ((0, 1), 1, (2, 0)), (1, 2, 1), 1),
-    ("3d-groups", 1, 4, 2, (5, 5, 6), (2, 2, 2), 2, 0, (2, 1, 1), 2),
-    ("batch1-1x1-s2", 1, 3, 4, (7, 7), (1, 1), 2, 0, 1, 1),
-    ("1x1-dilated-pad", 2, 3, 2, (5, 4), (1, 1), 1, ((1, 0), (0, 2)), 3, 1),
-]
-
-
-def _ids(case):
-    return case[0]
-
-
-def _data(case, dtype=np.float64, seed=0):
-    name, n, c_in, c_out, size, kernel, stride, padding, dilation, groups = case
-    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, c_in, *size)).astype(dtype)
-    w = rng.normal(size=(c_out, c_in // groups, *kernel)).astype(dtype)
-    b = rng.normal(size=(c_out,)).astype(dtype)
-    g = conv_geometry("conv", size, kernel, stride, padding, dilation)
-    dy = rng.normal(size=(n, c_out, *g.out_size)).astype(dtype)
-    return x, w, b, dy, kw, g
+from cases import DEPTHWISE_POINTWISE, FAST, GRID, NAMED
 
 
 def _tol(dtype):
     return dict(rtol=1e-10, atol=1e-10) if dtype == np.float64 else dict(rtol=2e-4, atol=2e-4)
 
 
-def _check_all(case, dtype=np.float64):
-    """conv, conv_backward and conv_transpose against the reference (and the recipe)."""
-    x, w, b, dy, kw, g = _data(case, dtype)
+def _check_all(c, dtype=np.float64):
+    """conv, conv_backward and conv_transpose against the loop reference."""
+    _rng, x, w, b, dy = c.data(dtype=dtype)
     tol = _tol(dtype)
-    y = convbp.conv(x, w, b, **kw)
+    y = convbp.conv(x, w, b, **c.kw)
     assert y.dtype == dtype
-    np.testing.assert_allclose(y, reference.conv(x, w, b, **kw), **tol)
-    fast = convbp.conv_backward(dy, x, w, **kw)
-    loops = reference.conv_backward(dy, x, w, **kw)
-    recipe = convbp.conv_backward_as_convolutions(dy, x, w, **kw)
-    for name, got, want, alt in zip("dx dw db".split(), fast, loops, recipe):
+    np.testing.assert_allclose(y, reference.conv(x, w, b, **c.kw), **tol)
+    fast = convbp.conv_backward(dy, x, w, **c.kw)
+    for name, got, want in zip("dx dw db".split(), fast,
+                               reference.conv_backward(dy, x, w, **c.kw)):
         assert got.dtype == dtype and got.shape == want.shape, name
         np.testing.assert_allclose(got, want, err_msg=name, **tol)
-        np.testing.assert_allclose(alt, want, err_msg=f"recipe {name}", **tol)
     # leftover rows that are real input: exactly zero
-    for axis, (unread, size) in enumerate(zip(g.unread_tail, x.shape[2:])):
+    for axis, (unread, size) in enumerate(zip(c.geom.unread_tail, x.shape[2:])):
         if unread:
             assert np.all(np.take(fast.dx, range(size - unread, size), axis=2 + axis) == 0)
-    tkw = dict(stride=kw["stride"], padding=kw["padding"], dilation=kw["dilation"],
-               groups=kw["groups"], output_padding=g.remainder)
     bt = np.linspace(-1, 1, x.shape[1]).astype(dtype)
-    np.testing.assert_allclose(convbp.conv_transpose(dy, w, bt, **tkw),
-                               reference.conv_transpose(dy, w, bt, **tkw), **tol)
+    np.testing.assert_allclose(convbp.conv_transpose(dy, w, bt, **c.transpose_kw),
+                               reference.conv_transpose(dy, w, bt, **c.transpose_kw), **tol)
 
 
 @pytest.fixture(params=["gather", "scatter"])
@@ -104,10 +66,10 @@ def layout(request, monkeypatch):
     return request.param
 
 
-@pytest.mark.parametrize("case", CASES, ids=_ids)
+@pytest.mark.parametrize("c", FAST, ids=str)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_both_input_gradient_paths(case, dtype, dx_path, layout):
-    _check_all(case, dtype)
+def test_both_input_gradient_paths(c, dtype, dx_path, layout):
+    _check_all(c, dtype)
 
 
 @pytest.mark.parametrize("c", GRID, ids=str)
@@ -126,7 +88,7 @@ def test_grid_in_both_column_layouts(c, monkeypatch):
                                        err_msg=f"{name} channels_first={first}")
 
 
-@pytest.mark.parametrize("c_b,groups,step,count,taps,tap_step,first", [
+@pytest.mark.parametrize("c_in_g,groups,step,count,taps,tap_step,first", [
     (1, 1, (1, 1), (28, 28), (5, 5), (1, 1), True),       # LeNet's first layer
     (3, 1, (1, 1), (32, 32), (3, 3), (1, 1), True),       # 3 channels, 32x32
     (3, 1, (2, 2), (16, 16), (5, 5), (1, 1), False),      # strided: half-length runs
@@ -136,8 +98,8 @@ def test_grid_in_both_column_layouts(c, monkeypatch):
     (64, 1, (1, 1), (32, 32), (3, 3), (1, 1), False),     # the large layers keep theirs
     (8, 1, (1,), (128,), (3,), (4,), True),               # dilated 1-D
 ])
-def test_column_layout_shape_rule(c_b, groups, step, count, taps, tap_step, first):
-    assert fc.channels_first(c_b, groups, step, count, taps, tap_step) is first
+def test_column_layout_shape_rule(c_in_g, groups, step, count, taps, tap_step, first):
+    assert fc.channels_first(c_in_g, groups, step, count, taps, tap_step) is first
 
 
 @pytest.mark.parametrize("groups", [1, 3])
@@ -146,10 +108,10 @@ def test_channels_first_windows_match_index_form(groups):
     a = rng.normal(size=(2, 6, 11, 9))
     start, step, count, taps, tap_step = (1, 0), (2, 3), (3, 2), (2, 3), (3, 1)
     v = fc.windows_cf(a, start, step, count, taps, tap_step, groups)
-    cb = 6 // groups
-    assert v.shape == (groups, cb, 2, 3, 2, 3, 2) and not v.flags.writeable
+    c_in_g = 6 // groups
+    assert v.shape == (groups, c_in_g, 2, 3, 2, 3, 2) and not v.flags.writeable
     for g, c, j1, j2, n, o1, o2 in itertools.product(*map(range, v.shape)):
-        assert v[g, c, j1, j2, n, o1, o2] == a[n, g * cb + c, start[0] + step[0] * o1
+        assert v[g, c, j1, j2, n, o1, o2] == a[n, g * c_in_g + c, start[0] + step[0] * o1
                                                + tap_step[0] * j1,
                                                start[1] + step[1] * o2 + tap_step[1] * j2]
     with pytest.raises(RuntimeError, match="internal error"):
@@ -157,34 +119,20 @@ def test_channels_first_windows_match_index_form(groups):
 
 
 @pytest.mark.parametrize("budget", [1, 200, 700, 2500])
-@pytest.mark.parametrize("case", [c for c in CASES if c[0] in
-                                  ("s1", "s2-leftover", "s2-d3-asym", "groups", "1d", "3d")],
-                         ids=_ids)
-def test_blocks_of_any_size(case, budget, dx_path, layout, monkeypatch):
+@pytest.mark.parametrize("c", [NAMED[name] for name in
+                               ("s1", "s2-leftover", "s2-d3-asym", "groups", "1d", "3d")],
+                         ids=str)
+def test_blocks_of_any_size(c, budget, dx_path, layout, monkeypatch):
     """Tiny column buffers: one row per block, rows split unevenly, batches split unevenly."""
     monkeypatch.setattr(fc, "CHUNK_BYTES", budget)
-    _check_all(case, np.float64)
+    _check_all(c, np.float64)
 
 
-# depthwise (one input channel per group) with and without a channel multiplier, and
-# the pointwise shortcut, with groups
-SPECIAL = [
-    ("depthwise-s2-leftover", 2, 4, 4, (8, 7), (3, 3), 2, 1, 1, 4),
-    ("depthwise-mult3-d2", 1, 3, 9, (9, 9), (3, 2), (1, 2), ((0, 2), 1), 2, 3),
-    ("depthwise-1d", 3, 5, 5, (11,), (4,), 3, ((1, 2),), 1, 5),
-    ("depthwise-3d-mult2", 2, 2, 4, (5, 4, 6), (2, 2, 3), (2, 1, 2), 1, (1, 2, 1), 2),
-    ("pointwise", 3, 6, 4, (5, 7), (1, 1), 1, 0, 1, 1),
-    ("pointwise-groups", 2, 6, 9, (4, 3), (1, 1), 1, 0, 2, 3),
-    ("pointwise-1d-batch1", 1, 4, 8, (9,), (1,), 1, 0, 1, 1),
-    ("pointwise-3d", 2, 3, 2, (3, 4, 2), (1, 1, 1), 1, 0, 1, 1),
-]
-
-
-@pytest.mark.parametrize("case", SPECIAL, ids=_ids)
+@pytest.mark.parametrize("c", DEPTHWISE_POINTWISE, ids=str)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_depthwise_and_pointwise(case, dtype, monkeypatch):
+def test_depthwise_and_pointwise(c, dtype, monkeypatch):
     monkeypatch.setattr(fc, "CHUNK_BYTES", 300)   # several blocks of samples
-    _check_all(case, dtype)
+    _check_all(c, dtype)
 
 
 def test_paths_are_taken():
@@ -224,10 +172,10 @@ def test_float32_stays_float32_inside(monkeypatch):
         seen.append((a.dtype, b.dtype))
         return real(a, b, *args, **kw)
     monkeypatch.setattr(convolution.np, "matmul", spy)
-    for case in (CASES[1], SPECIAL[4]):
-        x, w, b, dy, kw, _ = _data(case, np.float32)
-        convbp.conv(x, w, b, **kw)
-        convbp.conv_backward(dy, x, w, **kw)
+    for c in (NAMED["s2-leftover"], NAMED["pointwise"]):
+        _rng, x, w, b, dy = c.data(dtype=np.float32)
+        convbp.conv(x, w, b, **c.kw)
+        convbp.conv_backward(dy, x, w, **c.kw)
     assert seen and all(a == b == np.float32 for a, b in seen)
 
 
@@ -257,11 +205,11 @@ def test_windows_view_matches_index_form(groups):
     a = rng.normal(size=(2, 11, 9, 6))
     start, step, count, taps, tap_step = (1, 0), (2, 3), (3, 2), (2, 3), (3, 1)
     v = fc.windows(a, start, step, count, taps, tap_step, groups)
-    cb = 6 // groups
-    assert v.shape == (groups, 2, 3, 2, 2, 3, cb) and not v.flags.writeable
+    c_in_g = 6 // groups
+    assert v.shape == (groups, 2, 3, 2, 2, 3, c_in_g) and not v.flags.writeable
     for g, n, o1, o2, j1, j2, c in itertools.product(*map(range, v.shape)):
         want = a[n, start[0] + step[0] * o1 + tap_step[0] * j1,
-                 start[1] + step[1] * o2 + tap_step[1] * j2, g * cb + c]
+                 start[1] + step[1] * o2 + tap_step[1] * j2, g * c_in_g + c]
         assert v[g, n, o1, o2, j1, j2, c] == want
 
 
@@ -335,9 +283,9 @@ def test_empty_batch(w_shape, groups):
     kw = dict(stride=2 if w_shape[2] == 3 else 1, groups=groups)
     y = convbp.conv(x, w, np.ones(w_shape[0]), **kw)
     assert y.shape[:2] == (0, w_shape[0])
-    g = convbp.conv_backward(np.zeros(y.shape), x, w, **kw)
-    assert g.dx.shape == x.shape and np.all(g.dw == 0) and np.all(g.db == 0)
-    assert g.dw.shape == w.shape
+    grads = convbp.conv_backward(np.zeros(y.shape), x, w, **kw)
+    assert grads.dx.shape == x.shape and np.all(grads.dw == 0) and np.all(grads.db == 0)
+    assert grads.dw.shape == w.shape
     assert convbp.conv_transpose(np.zeros(y.shape), w, **kw).shape[:2] == (0, c_in)
 
 

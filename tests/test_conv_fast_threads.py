@@ -70,9 +70,9 @@ def _run(x, w, kw):
     rng = np.random.default_rng(1)
     y = convbp.conv(x, w, **kw)
     dy = rng.normal(size=y.shape)
-    g = convbp.conv_backward(dy, x, w, **kw)
+    grads = convbp.conv_backward(dy, x, w, **kw)
     xt = convbp.conv_transpose(y, w, **{k: v for k, v in kw.items()})
-    return [y, *g, xt]
+    return [y, *grads, xt]
 
 
 @pytest.mark.parametrize("xs,ws,kw", CASES)

@@ -31,7 +31,7 @@ def _dilate_hw(a, s):
 def loop_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *, bug=None):
     """A plain-loop conv backward; ``bug`` switches in one classic mistake."""
     n_, _, h, wd = x.shape
-    f_, cg, k, _ = w.shape
+    f_, c_in_g, k, _ = w.shape
     s, p, d = stride, padding, dilation
     if bug == "leftover_assert":                       # CS231n's assert
         assert (h + 2 * p - d * (k - 1) - 1) % s == 0, "leftover rows"
@@ -42,7 +42,7 @@ def loop_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *, bug=No
     for i in range(n_):
         for f in range(f_):
             g = f // (f_ // groups)
-            ch = slice(g * cg, (g + 1) * cg)
+            ch = slice(g * c_in_g, (g + 1) * c_in_g)
             for a in range(ho):
                 for b in range(wo):
                     h0, w0, step = s * a, s * b, d
@@ -331,17 +331,18 @@ def loop_pool_backward(dy, x, kernel_size, stride=None, *, kind="max", bug=None)
                     if x[win].size == 0:
                         continue
                     if kind == "avg":
-                        g = np.full((k, k), dy[n, c, i, j] / (k if bug == "count" else k * k))
+                        share = np.full((k, k),
+                                        dy[n, c, i, j] / (k if bug == "count" else k * k))
                     elif bug == "ties":
-                        g = (x[win] == x[win].max()) * dy[n, c, i, j]
+                        share = (x[win] == x[win].max()) * dy[n, c, i, j]
                     else:
-                        g = np.zeros(x[win].shape)
-                        g.flat[np.argmax(x[win]) if bug != "last" else
+                        share = np.zeros(x[win].shape)
+                        share.flat[np.argmax(x[win]) if bug != "last" else
                                x[win].size - 1 - np.argmax(x[win].ravel()[::-1])] = dy[n, c, i, j]
                     if bug == "overwrite":
-                        dx[win] = g
+                        dx[win] = share
                     else:
-                        dx[win] += g[:x[win].shape[0], :x[win].shape[1]]
+                        dx[win] += share[:x[win].shape[0], :x[win].shape[1]]
     return dx
 
 
@@ -544,13 +545,13 @@ def test_softmax_cross_entropy(bug, mistake):
 
 
 def my_sgd(w, dw, v, *, lr, momentum, weight_decay, bug=None):
-    g = dw + (weight_decay * w if bug not in ("no_wd", "after") else 0)
+    grad = dw + (weight_decay * w if bug not in ("no_wd", "after") else 0)
     if bug == "sign":
-        g = dw - weight_decay * w
+        grad = dw - weight_decay * w
     if bug == "lr_in":
-        v = momentum * v + lr * g
+        v = momentum * v + lr * grad
         return w - v, v
-    v = momentum * v + (1 - momentum if bug == "damp" else 1) * g
+    v = momentum * v + (1 - momentum if bug == "damp" else 1) * grad
     return w - lr * (v + (weight_decay * w if bug == "after" else 0)), v
 
 

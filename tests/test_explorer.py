@@ -93,13 +93,13 @@ def _brute_force(geom):
 def _unread(geom):
     """Per axis: input rows no window reads, split into leftover and skipped."""
     n, k, s, p, d = geom
-    g = conv_geometry("test", n, k, s, p, d)
+    ref = conv_geometry("test", n, k, s, p, d)
     result = []
     for ax in range(2):
         lo = p[ax][0]
-        read = {s[ax] * o + d[ax] * m - lo for o in range(g.out_size[ax])
+        read = {s[ax] * o + d[ax] * m - lo for o in range(ref.out_size[ax])
                 for m in range(k[ax])}
-        last = g.padded_size[ax] - g.remainder[ax]          # first leftover padded row
+        last = ref.padded_size[ax] - ref.remainder[ax]          # first leftover padded row
         rows = [a for a in range(n[ax]) if a not in read]
         result.append({"leftover": [a for a in rows if a + lo >= last],
                        "skipped": [a for a in rows if a + lo < last]})
@@ -146,7 +146,7 @@ def open_page(browser_page, built_book):
 
 # JSON text: playwright's own serialisation of nested arrays is far slower
 JS_ALL_TERMS = """(specs) => JSON.stringify(specs.map((spec) => {
-  const g = window.convbpExplorer.set(spec);
+  const geom = window.convbpExplorer.set(spec);
   const dx = [], dw = [];
   for (let i = 0; i < spec.input[0]; i++)
     for (let j = 0; j < spec.input[1]; j++)
@@ -154,20 +154,20 @@ JS_ALL_TERMS = """(specs) => JSON.stringify(specs.map((spec) => {
   for (let m = 0; m < spec.kernel[0]; m++)
     for (let n = 0; n < spec.kernel[1]; n++)
       dw.push(window.convbpExplorer.weightGradientTerms([m, n]));
-  return {g: g, dx: dx, dw: dw};
+  return {geom: geom, dx: dx, dw: dw};
 }))"""
 
 
 def _check_geometry(geom, got):
-    g = conv_geometry("test", *geom)
-    assert tuple(got["output"]) == g.out_size, geom
-    assert tuple(got["remainder"]) == g.remainder, geom
-    assert tuple(map(tuple, got["dxPadding"])) == g.dx_padding, geom
+    ref = conv_geometry("test", *geom)
+    assert tuple(got["output"]) == ref.out_size, geom
+    assert tuple(got["remainder"]) == ref.remainder, geom
+    assert tuple(map(tuple, got["dxPadding"])) == ref.dx_padding, geom
     # the book's formula for (P_lo, P_hi), written out once more
     for ax in range(2):
         dk = geom[4][ax] * (geom[1][ax] - 1)
         lo, hi = geom[3][ax]
-        assert tuple(got["dxPadding"][ax]) == (dk - lo, dk - hi + g.remainder[ax]), geom
+        assert tuple(got["dxPadding"][ax]) == (dk - lo, dk - hi + ref.remainder[ax]), geom
 
 
 def _check_terms(geom, got, symbolic=False):
@@ -193,10 +193,10 @@ def test_geometry_and_terms_match_convbp_on_random_geometries(open_page):
     page = open_page()
     fit, _ = _random_geometries(seed=14, count=150)
     geoms = HARD + fit
-    results = json.loads(page.evaluate(JS_ALL_TERMS, [_spec(g) for g in geoms]))
+    results = json.loads(page.evaluate(JS_ALL_TERMS, [_spec(geo) for geo in geoms]))
     pixels = taps = 0
     for geom, got in zip(geoms, results):
-        _check_geometry(geom, got["g"])
+        _check_geometry(geom, got["geom"])
         npx, ntap = _check_terms(geom, got)
         pixels, taps = pixels + npx, taps + ntap
     assert len(geoms) == 159 and pixels > 10_000 and taps > 1_000
@@ -205,16 +205,16 @@ def test_geometry_and_terms_match_convbp_on_random_geometries(open_page):
 def test_terms_match_sympy_derivation(open_page):
     page = open_page()
     rng = np.random.default_rng(140)
-    small = [g for g in HARD if max(g[0]) <= 7 and max(g[1]) <= 3]
+    small = [geo for geo in HARD if max(geo[0]) <= 7 and max(geo[1]) <= 3]
     while len(small) < 14:
         n, k, s, d = (tuple(int(v) for v in rng.integers(lo, hi, 2))
                       for lo, hi in ((1, 7), (1, 4), (1, 5), (1, 3)))
         p = tuple(tuple(int(v) for v in pair) for pair in rng.integers(0, 3, (2, 2)))
         if _fits((n, k, s, p, d)):
             small.append((n, k, s, p, d))
-    results = json.loads(page.evaluate(JS_ALL_TERMS, [_spec(g) for g in small]))
+    results = json.loads(page.evaluate(JS_ALL_TERMS, [_spec(geo) for geo in small]))
     for geom, got in zip(small, results):
-        _check_geometry(geom, got["g"])
+        _check_geometry(geom, got["geom"])
         _check_terms(geom, got, symbolic=True)
 
 
@@ -265,10 +265,10 @@ def test_what_the_page_draws_matches_the_oracle(open_page):
     """Click pixels, taps and outputs; read the numbered cells of every drawn grid."""
     page = open_page()
     rng = np.random.default_rng(41)
-    fit = [g for g in _random_geometries(seed=41, count=40)[0] if max(g[0]) <= 10][:2]
+    fit = [geo for geo in _random_geometries(seed=41, count=40)[0] if max(geo[0]) <= 10][:2]
     for geom in HARD + fit:
         n, k, s, p, d = geom
-        g = conv_geometry("test", n, k, s, p, d)
+        ref = conv_geometry("test", n, k, s, p, d)
         page.evaluate("(spec) => window.convbpExplorer.set(spec)", _spec(geom))
         dx, dw = _brute_force(geom)
         lo = [p[0][0], p[1][0]]
@@ -290,7 +290,7 @@ def test_what_the_page_draws_matches_the_oracle(open_page):
                       ("dx-dilated", "dx-padded", "dx-flipped", "dx-correlate")}
             for t, (o, m) in ((t, (delta[t], tap[t])) for t in delta):
                 at = tuple(s[x] * o[x] for x in range(2))
-                hat = tuple(at[x] + g.dx_padding[x][0] for x in range(2))
+                hat = tuple(at[x] + ref.dx_padding[x][0] for x in range(2))
                 flip = tuple(k[x] - 1 - m[x] for x in range(2))
                 assert stages["dx-dilated"][t] == at, (geom, a, t)
                 assert stages["dx-padded"][t] == hat, (geom, a, t)
@@ -317,9 +317,9 @@ def test_what_the_page_draws_matches_the_oracle(open_page):
             '.cbx-geometry tbody tr')).map((tr) => Array.from(tr.cells).map(
             (c) => c.textContent))""")
         rows = {r[0].split(" ")[0]: r[1:] for r in table}
-        assert rows["O"] == [str(v) for v in g.out_size]
-        assert rows["r"] == [str(v) for v in g.remainder]
-        assert rows["(Plo,"] == [f"({u}, {v})" for u, v in g.dx_padding]
+        assert rows["O"] == [str(v) for v in ref.out_size]
+        assert rows["r"] == [str(v) for v in ref.remainder]
+        assert rows["(Plo,"] == [f"({u}, {v})" for u, v in ref.dx_padding]
         # weight gradient
         taps = _some(k, rng, 9)
         shown = page.evaluate(JS_CLICK_ALL, ["dw", "dw-kernel", taps])
@@ -333,7 +333,7 @@ def test_what_the_page_draws_matches_the_oracle(open_page):
             assert sorted(((int(u), int(v)), (int(q), int(r))) for u, v, q, r in written) \
                 == pairs
         # forward windows: the taps of output o sit at s*o + d*m in the padded input
-        outs = _some(g.out_size, rng, 6)
+        outs = _some(ref.out_size, rng, 6)
         shown = page.evaluate(JS_CLICK_ALL, ["fwd", "fwd-output", outs])
         for o, view in zip(outs, shown):
             want = {f"{m0},{m1}": (s[0] * o[0] + d[0] * m0, s[1] * o[1] + d[1] * m1)
@@ -434,9 +434,9 @@ def test_controls_presets_and_tabs(open_page):
     page.wait_for_function("() => window.location.search.includes('stride=2x4')",
                            timeout=5000)
     # the table shows what geometry() returns
-    g = conv_geometry("test", *geom)
+    ref = conv_geometry("test", *geom)
     assert page.locator('.cbx-geometry tr[data-quantity="r"] td').all_inner_texts() == \
-        [str(v) for v in g.remainder]
+        [str(v) for v in ref.remainder]
     # every example button sets a geometry the oracle agrees with
     buttons = page.locator(".cbx-presets button")
     assert buttons.count() == 5
@@ -462,8 +462,8 @@ def test_keyboard_reaches_controls_and_cells(open_page):
     for _ in range(80):                                # Tab from the first control ...
         page.keyboard.press("Tab")
         seen.append(page.evaluate("""() => { const a = document.activeElement;
-            const g = a.closest('svg'); return [a.tagName.toLowerCase(),
-            g ? g.getAttribute('data-grid') : a.getAttribute('role')]; }"""))
+            const svg = a.closest('svg'); return [a.tagName.toLowerCase(),
+            svg ? svg.getAttribute('data-grid') : a.getAttribute('role')]; }"""))
         if seen[-1] == ["rect", "dx-input"]:
             break
     assert seen[-1] == ["rect", "dx-input"], seen          # ... into the pixel grid
@@ -508,8 +508,8 @@ def _luminance(rgb):
     def lin(c):
         c = c / 255
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (lin(float(v)) for v in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    red, green, blue = (lin(float(v)) for v in rgb)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 
 def _contrast(a, b):

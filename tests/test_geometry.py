@@ -41,17 +41,17 @@ def test_output_size_and_remainder_match_enumeration(s, d):
             with pytest.raises(ValueError, match="conv: kernel of size"):
                 conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
             continue
-        g = conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
-        assert g.out_size == (len(starts),), where
+        geom = conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
+        assert geom.out_size == (len(starts),), where
         assert conv_output_size(n, k, s, (lo, hi), d) == len(starts), where
         # rows of the padded input read by some window
         last_read = max(start + d * m for start in starts for m in range(k))
-        assert g.remainder == (n + lo + hi - 1 - last_read,), where
-        assert 0 <= g.remainder[0] < s, where
+        assert geom.remainder == (n + lo + hi - 1 - last_read,), where
+        assert 0 <= geom.remainder[0] < s, where
         # the dilated gradient padded by dx_padding has length n + d(k-1): the stride-1
         # correlation with a dilated k-tap kernel then yields exactly n entries
-        (plo, phi), = g.dx_padding
-        assert g.dilated_out_size[0] + plo + phi == n + d * (k - 1), where
+        (plo, phi), = geom.dx_padding
+        assert geom.dilated_out_size[0] + plo + phi == n + d * (k - 1), where
 
 
 @pytest.mark.parametrize("s,d", STRIDES_DILATIONS)
@@ -59,21 +59,21 @@ def test_transpose_geometry_inverts_forward(s, d):
     for n, k, lo, hi in _sizes():
         if not _windows(n, k, s, lo, hi, d):
             continue
-        g = conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
-        t = conv_transpose_geometry("conv_transpose", g.out_size, (k,), s, ((lo, hi),),
-                                    g.remainder, d)
-        assert t == g, f"n={n} k={k} s={s} p=({lo},{hi}) d={d}"
+        geom = conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
+        t = conv_transpose_geometry("conv_transpose", geom.out_size, (k,), s, ((lo, hi),),
+                                    geom.remainder, d)
+        assert t == geom, f"n={n} k={k} s={s} p=({lo},{hi}) d={d}"
 
 
 def test_window_slices_read_the_enumerated_rows():
-    g = conv_geometry("conv", (9, 8), (3, 2), stride=(2, 3), padding=((1, 0), (0, 2)),
+    geom = conv_geometry("conv", (9, 8), (3, 2), stride=(2, 3), padding=((1, 0), (0, 2)),
                       dilation=(2, 1))
     for tap in itertools.product(range(3), range(2)):
-        rows, cols = g.window(tap)
+        rows, cols = geom.window(tap)
         assert list(range(rows.start, rows.stop, rows.step)) == [
-            2 * o + 2 * tap[0] for o in range(g.out_size[0])]
+            2 * o + 2 * tap[0] for o in range(geom.out_size[0])]
         assert list(range(cols.start, cols.stop, cols.step)) == [
-            3 * o + tap[1] for o in range(g.out_size[1])]
+            3 * o + tap[1] for o in range(geom.out_size[1])]
 
 
 def test_normalisation_forms():
@@ -118,8 +118,8 @@ def test_output_padding_must_be_smaller_than_stride_or_dilation():
 
 
 def test_pool_geometry_defaults_and_limits():
-    g = pool_geometry("max_pool", (7, 6), (3, 2))
-    assert g.stride == (3, 2) and g.out_size == (2, 3) and g.remainder == (1, 0)
+    geom = pool_geometry("max_pool", (7, 6), (3, 2))
+    assert geom.stride == (3, 2) and geom.out_size == (2, 3) and geom.remainder == (1, 0)
     with pytest.raises(ValueError, match=r"max_pool: padding must be at most half the window"):
         pool_geometry("max_pool", (7,), 3, padding=2)
     with pytest.raises(ValueError, match=r"avg_pool: window of size 5 .* larger than the padded"):
@@ -131,12 +131,12 @@ def test_same_padding_gives_ceil_n_over_s_outputs(s, d):
     for n, k in itertools.product(range(1, 13), range(1, 6)):
         lo, hi = same_padding(n, k, s, d)
         assert 0 <= hi - lo <= 1
-        g = conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
-        assert g.out_size == (-(-n // s),), (n, k, s, d)
+        geom = conv_geometry("conv", (n,), (k,), s, ((lo, hi),), d)
+        assert geom.out_size == (-(-n // s),), (n, k, s, d)
         # minimal: one row less padding would lose an output (unless there is none)
         if lo + hi:
-            assert g.remainder == (0,)
-            assert conv_output_size(n, k, s, (lo, hi - 1), d) < g.out_size[0]
+            assert geom.remainder == (0,)
+            assert conv_output_size(n, k, s, (lo, hi - 1), d) < geom.out_size[0]
 
 
 def test_same_padding_errors():

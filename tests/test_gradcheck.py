@@ -44,8 +44,8 @@ def test_without_bias_db_is_still_checked():
     x, w, _ = _operands(2, (6,), (2,), bias=False)
 
     def wrong_db(dy, x, w, **params):
-        g = reference.conv_backward(dy, x, w, **params)
-        return g.dx, g.dw, g.db * 2
+        grads = reference.conv_backward(dy, x, w, **params)
+        return grads.dx, grads.dw, grads.db * 2
 
     assert check_conv_gradients(x, w, stride=2).ok
     assert check_conv_gradients(x, w, stride=2, backward=wrong_db).failed == ("db",)
@@ -99,8 +99,8 @@ def test_flipped_kernel_in_dx_fails():
     # Another classic: using w instead of the flipped w (i.e. a convolution where a
     # correlation is needed) in the input gradient.
     def flipped(dy, x, w, **params):
-        g = reference.conv_backward(dy, x, w[..., ::-1], **params)
-        return g.dx, reference.conv_backward(dy, x, w, **params).dw, g.db
+        grads = reference.conv_backward(dy, x, w[..., ::-1], **params)
+        return grads.dx, reference.conv_backward(dy, x, w, **params).dw, grads.db
 
     x, w, b = _operands(4, (6,), (3,))
     assert check_conv_gradients(x, w, b, stride=2, backward=flipped).failed == ("dx",)
@@ -108,8 +108,8 @@ def test_flipped_kernel_in_dx_fails():
 
 def test_wrong_shape_fails_instead_of_raising():
     def cropped(dy, x, w, **params):
-        g = reference.conv_backward(dy, x, w, **params)
-        return g.dx[..., :-1], g.dw, g.db
+        grads = reference.conv_backward(dy, x, w, **params)
+        return grads.dx[..., :-1], grads.dw, grads.db
 
     x, w, b = _operands(5, (6,), (2,))
     result = check_conv_gradients(x, w, b, stride=2, backward=cropped)
@@ -201,17 +201,17 @@ def test_numerical_gradient_of_a_quadratic():
         u = v.ravel()
         return u @ A @ u + c @ u
 
-    g = numerical_gradient(f, a)
-    assert g.shape == a.shape and g.dtype == np.float64
-    np.testing.assert_allclose(g.ravel(), (A + A.T) @ a.ravel() + c, rtol=1e-7, atol=1e-8)
+    grad = numerical_gradient(f, a)
+    assert grad.shape == a.shape and grad.dtype == np.float64
+    np.testing.assert_allclose(grad.ravel(), (A + A.T) @ a.ravel() + c, rtol=1e-7, atol=1e-8)
     np.testing.assert_array_equal(a, before)  # the caller's array is untouched
 
 
 def test_numerical_gradient_step_matters_for_a_cubic():
     # Central differences have error eps^2 * f''' / 6: exactly eps^2 for f = sum(v^3).
     a = np.array([1.0, -2.0, 0.5])
-    g = numerical_gradient(lambda v: np.sum(v ** 3), a, eps=1e-2)
-    np.testing.assert_allclose(g, 3 * a ** 2 + 1e-4, rtol=1e-9)
+    grad = numerical_gradient(lambda v: np.sum(v ** 3), a, eps=1e-2)
+    np.testing.assert_allclose(grad, 3 * a ** 2 + 1e-4, rtol=1e-9)
 
 
 def test_numerical_gradient_requires_a_scalar():

@@ -38,7 +38,13 @@ def _refs():
     refs = {}
     for path in sorted((ROOT / "convbp").rglob("*.py")):
         for label in REF.findall(path.read_text()):
-            refs.setdefault(label, []).append(path.relative_to(ROOT).as_posix())
+            if "{" not in label:          # a template, filled in when the module loads
+                refs.setdefault(label, []).append(path.relative_to(ROOT).as_posix())
+    # the docstrings that convbp.exercises completes from its catalogue when it loads
+    import convbp.exercises as ex
+    for name in ex.__all__:
+        for label in REF.findall(getattr(ex, name).__doc__ or ""):
+            refs.setdefault(label, []).append(f"convbp.exercises.{name}")
     return refs
 
 

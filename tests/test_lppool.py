@@ -150,6 +150,7 @@ def test_sympy_agrees():
         d = derive_pool("lp", size, k, s, norm_type=p)
         x = rng.uniform(0.5, 2.0, size)
         dy = rng.standard_normal(d.geometry.out_size)
+        assert d.dy is d.delta and d.dy.shape == dy.shape   # code name and book name
         y, dx = d.evaluate(x, dy)
         np.testing.assert_allclose(lp_pool(x[None, None], p, k, s)[0, 0], y, rtol=1e-12)
         np.testing.assert_allclose(lp_pool_backward(dy[None, None], x[None, None], p, k, s)
@@ -225,11 +226,11 @@ def test_nn_lppool_layer():
     model = nn.Sequential(nn.Conv(3, 2, 3, padding=1, rng=np.random.default_rng(0)),
                           nn.ReLU(), nn.LPPool(2, 2), nn.Flatten())
     v = np.random.default_rng(2).standard_normal(x.shape)
-    g = np.random.default_rng(3).standard_normal(model.forward(x).shape)
+    dy = np.random.default_rng(3).standard_normal(model.forward(x).shape)
     h = 1e-6
-    fd = np.sum(g * (model.forward(x + h * v) - model.forward(x - h * v))) / (2 * h)
+    fd = np.sum(dy * (model.forward(x + h * v) - model.forward(x - h * v))) / (2 * h)
     model.forward(x)
-    assert np.isclose(np.sum(model.backward(g) * v), fd, rtol=1e-6)
+    assert np.isclose(np.sum(model.backward(dy) * v), fd, rtol=1e-6)
     with pytest.raises(ValueError, match=r"LPPool: norm_type must be a positive real number "
                                          r"or inf, got 0"):
         nn.LPPool(0, 2)

@@ -83,9 +83,9 @@ CONV_CASES = [
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=str)
 def test_conv_layer_matches_finite_differences(case):
-    c_in, c_out, k, s, p, d, g, bias, size = case
+    c_in, c_out, k, s, p, d, groups, bias, size = case
     rng = np.random.default_rng(len(size) * 100 + c_in * 10 + c_out)
-    layer = nn.Conv(c_in, c_out, k, stride=s, padding=p, dilation=d, groups=g,
+    layer = nn.Conv(c_in, c_out, k, stride=s, padding=p, dilation=d, groups=groups,
                     bias=bias, rng=rng)
     assert (layer.b is None) == (not bias)
     _check_layer(layer, rng.normal(size=(2, c_in, *size)), rng)
@@ -245,10 +245,10 @@ def test_sgd_matches_the_update_written_out():
     model = _Param(w0.copy())
     opt = nn.SGD(model, lr, momentum=mu, weight_decay=wd)
     w, buf = w0.copy(), None
-    for g in grads:
-        model.dw = g
+    for grad in grads:
+        model.dw = grad
         opt.step()
-        d = g + wd * w                                # decay first, then momentum
+        d = grad + wd * w                                # decay first, then momentum
         buf = d if buf is None else mu * buf + d
         w = w - lr * buf
         np.testing.assert_allclose(model.w, w, rtol=1e-15, atol=1e-15)

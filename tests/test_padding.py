@@ -49,8 +49,8 @@ def test_no_copy_without_padding_and_errors():
                                          (7, 3, 3, (0, 2), 2), (5, 2, 3, (2, 2), 1),
                                          (1, 1, 3, (0, 0), 1)])
 def test_dw_padding_leaves_exactly_the_rows_the_windows_span(n, k, s, pad, d):
-    g = conv_geometry("conv", (n,), (k,), s, (pad,), d)
-    (lo, hi), = g.dw_padding
-    last = s * (g.out_size[0] - 1) + d * (k - 1)          # last padded row any window reads
+    geom = conv_geometry("conv", (n,), (k,), s, (pad,), d)
+    (lo, hi), = geom.dw_padding
+    last = s * (geom.out_size[0] - 1) + d * (k - 1)          # last padded row any window reads
     assert lo == pad[0] and n + lo + hi == last + 1
-    assert g.unread_tail == (max(0, min(n, n + pad[0] - 1 - last)),)
+    assert geom.unread_tail == (max(0, min(n, n + pad[0] - 1 - last)),)

@@ -118,6 +118,6 @@ def test_same_matches_pytorch(c):
     np.testing.assert_allclose(convbp.conv(x, w, b, **c.kw), yt.detach().numpy(),
                                rtol=1e-10, atol=1e-10)
     yt.backward(torch.tensor(dy))
-    g = convbp.conv_backward(dy, x, w, **c.kw)
-    np.testing.assert_allclose(g.dx, xt.grad.numpy(), rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(g.dw, wt.grad.numpy(), rtol=1e-10, atol=1e-10)
+    grads = convbp.conv_backward(dy, x, w, **c.kw)
+    np.testing.assert_allclose(grads.dx, xt.grad.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(grads.dw, wt.grad.numpy(), rtol=1e-10, atol=1e-10)

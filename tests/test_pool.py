@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import zlib
 
 import numpy as np
 import pytest
 
+from convbp import reference
 from convbp.pool import avg_pool, avg_pool_backward, max_pool, max_pool_backward
 
 # --------------------------------------------------------------------------- loop oracle
@@ -88,26 +88,14 @@ def _local_oracles():
     }
 
 
-def _oracles():
-    """The local loops, plus convbp.reference's loops once that module exists."""
-    found = {"local": _local_oracles()}
-    try:
-        ref = importlib.import_module("convbp.reference")
-    except ImportError:
-        return found
-    names = ("max_pool", "max_pool_backward", "avg_pool", "avg_pool_backward")
-    if all(hasattr(ref, n) for n in names):
-        found["reference"] = {n: getattr(ref, n) for n in names}
-    return found
-
-
-ORACLES = _oracles()
 IMPL = {
     "max_pool": max_pool,
     "max_pool_backward": max_pool_backward,
     "avg_pool": avg_pool,
     "avg_pool_backward": avg_pool_backward,
 }
+# the local loops and convbp.reference's loops
+ORACLES = {"local": _local_oracles(), "reference": {n: getattr(reference, n) for n in IMPL}}
 
 # --------------------------------------------------------------------------- case grid
 
@@ -197,13 +185,13 @@ def test_against_loop_oracle(case, oracle):
 
 
 def _numerical_grad(f, x, eps):
-    g = np.zeros_like(x)
+    grad = np.zeros_like(x)
     for i in np.ndindex(*x.shape):
         xp, xm = x.copy(), x.copy()
         xp[i] += eps
         xm[i] -= eps
-        g[i] = (f(xp) - f(xm)) / (2 * eps)
-    return g
+        grad[i] = (f(xp) - f(xm)) / (2 * eps)
+    return grad
 
 
 FD_CASES = CASES[::3]
@@ -382,15 +370,17 @@ def test_dtypes(fwd, bwd):
 
 # --------------------------------------------------------------------------- errors
 
-OPS = ["max_pool", "avg_pool", "max_pool_backward", "avg_pool_backward"]
+# the fast functions and the loop reference check their arguments alike
+ENTRY = {**IMPL, **{f"reference.{name}": fn for name, fn in ORACLES["reference"].items()}}
+OPS = list(ENTRY)
 
 
 def _call(op, x, *args, dy=None, **kw):
     if op.endswith("_backward"):
         if dy is None:
             dy = np.zeros(x.shape[:2] + (2, 2)) if np.ndim(x) == 4 else np.zeros((1, 1, 1))
-        return IMPL[op](dy, x, *args, **kw)
-    return IMPL[op](x, *args, **kw)
+        return ENTRY[op](dy, x, *args, **kw)
+    return ENTRY[op](x, *args, **kw)
 
 
 @pytest.mark.parametrize("op", OPS)
@@ -420,18 +410,18 @@ def test_bad_inputs(op):
         _call(op, x, 2, 2, -1)
 
 
-@pytest.mark.parametrize("op", ["max_pool_backward", "avg_pool_backward"])
+@pytest.mark.parametrize("op", [op for op in OPS if op.endswith("_backward")])
 def test_bad_dy(op):
     x = np.zeros((2, 3, 8, 8))
     fwd = op.removesuffix("_backward")
     msg = (rf"^{op}: dy must have shape \(2, 3, 4, 4\) \(the output of {fwd} for these "
            r"arguments\), got \(2, 3, 5, 5\)$")
     with pytest.raises(ValueError, match=msg):
-        IMPL[op](np.zeros((2, 3, 5, 5)), x, 2)
+        ENTRY[op](np.zeros((2, 3, 5, 5)), x, 2)
     with pytest.raises(ValueError, match=rf"^{op}: dy must have shape \(2, 3, 4, 4\)"):
-        IMPL[op](np.zeros((3, 2, 4, 4)), x, 2)
+        ENTRY[op](np.zeros((3, 2, 4, 4)), x, 2)
     with pytest.raises(TypeError, match=rf"^{op}: dy must be a real numeric array"):
-        IMPL[op](np.zeros((2, 3, 4, 4), dtype=object), x, 2)
+        ENTRY[op](np.zeros((2, 3, 4, 4), dtype=object), x, 2)
 
 
 # --------------------------------------------------------------------------- PyTorch

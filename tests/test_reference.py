@@ -1,4 +1,9 @@
-"""The plain-loop reference against hand computations and independent formulations."""
+"""The plain-loop reference against hand computations and independent formulations.
+
+The geometries come from ``tests/cases.py``. The reference's argument errors are
+checked with every other entry point's (test_errors.py, test_pool.py), and its pooling
+against independent loops (test_pool.py).
+"""
 
 from __future__ import annotations
 
@@ -8,28 +13,33 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from convbp import reference
 from convbp.geometry import conv_geometry
-from convbp.gradcheck import numerical_gradient
+
+from cases import HARD, TINY
 
 
-def _rng(seed):
-    return np.random.default_rng(seed)
+def _sliding_conv(x, w, geom, groups):
+    """Independent vectorized convolution: pad, take windows, contract group by group.
 
-
-def _sliding_conv(x, w, stride, padding, dilation):
-    """Independent vectorized convolution (groups=1): pad, take windows, contract.
-
-    ``padding`` is one ``(lo, hi)`` pair per dim; a dilated window of extent
-    ``d*(k-1)+1`` is taken and every ``d``-th entry kept; the stride subsamples.
+    A dilated window of extent ``d*(k-1)+1`` is taken and every ``d``-th entry kept; the
+    stride keeps every ``s``-th window.
     """
     nd = x.ndim - 2
-    xp = np.pad(x, ((0, 0), (0, 0), *padding))
-    extent = tuple(d * (k - 1) + 1 for k, d in zip(w.shape[2:], dilation))
-    win = sliding_window_view(xp, extent, axis=tuple(range(2, 2 + nd)))
+    xp = np.pad(x, ((0, 0), (0, 0), *geom.padding))
+    win = sliding_window_view(xp, geom.extent, axis=tuple(range(2, 2 + nd)))
     # win: (N, C_in, *positions, *extent)
-    win = win[(Ellipsis, *(slice(None, None, d) for d in dilation))]
-    win = win[(slice(None), slice(None), *(slice(None, None, s) for s in stride))]
+    win = win[(Ellipsis, *(slice(None, None, d) for d in geom.dilation))]
+    win = win[(slice(None), slice(None), *(slice(None, None, s) for s in geom.stride))]
     letters = "ijk"[:nd]
-    return np.einsum(f"nc...{letters},oc{letters}->no...", win, w)
+    c_in_g, c_out_g = x.shape[1] // groups, w.shape[0] // groups
+    return np.concatenate([
+        np.einsum(f"nc...{letters},oc{letters}->no...", win[:, g * c_in_g:(g + 1) * c_in_g],
+                  w[g * c_out_g:(g + 1) * c_out_g])
+        for g in range(groups)], axis=1)
+
+
+def _channels(b, nd):
+    """A per-channel vector shaped to broadcast over ``(N, C, *spatial)``."""
+    return b.reshape(1, -1, *(1,) * nd)
 
 
 # ----------------------------------------------------------------- hand-computed cases
@@ -68,11 +78,11 @@ def test_conv_backward_1d_stride2_by_hand():
     #   db    = 3 + 5 = 8
     x = np.array([[[1.0, 2.0, 4.0, 8.0, 16.0]]])
     w = np.array([[[1.0, -1.0]]])
-    g = reference.conv_backward(np.array([[[3.0, 5.0]]]), x, w, stride=2)
-    np.testing.assert_array_equal(g.dx, [[[3.0, -3.0, 5.0, -5.0, 0.0]]])
-    np.testing.assert_array_equal(g.dw, [[[23.0, 46.0]]])
-    np.testing.assert_array_equal(g.db, [8.0])
-    assert g._fields == ("dx", "dw", "db")
+    grads = reference.conv_backward(np.array([[[3.0, 5.0]]]), x, w, stride=2)
+    np.testing.assert_array_equal(grads.dx, [[[3.0, -3.0, 5.0, -5.0, 0.0]]])
+    np.testing.assert_array_equal(grads.dw, [[[23.0, 46.0]]])
+    np.testing.assert_array_equal(grads.db, [8.0])
+    assert grads._fields == ("dx", "dw", "db")
 
 
 def test_conv_transpose_1d_by_hand():
@@ -94,7 +104,7 @@ def test_conv_transpose_1d_by_hand():
 
 @pytest.mark.parametrize("padding", [0, 2])
 def test_conv_1d_stride1_matches_np_correlate(padding):
-    rng = _rng(1)
+    rng = np.random.default_rng(1)
     x, w, b = rng.standard_normal((2, 3, 9)), rng.standard_normal((4, 3, 3)), rng.standard_normal(4)
     y = reference.conv(x, w, b, padding=padding)
     xp = np.pad(x, ((0, 0), (0, 0), (padding, padding)))
@@ -111,7 +121,7 @@ def test_conv_1d_stride1_matches_np_correlate(padding):
 def test_conv_1d_stride_is_subsampled_stride1(stride, n):
     # The stride-s output is every s-th stride-1 output; the leftover rows at the end of
     # the stride-1 output (n - k + 1 - s*(O-1) - 1 of them) are dropped.
-    rng = _rng(2)
+    rng = np.random.default_rng(2)
     x, w = rng.standard_normal((1, 2, n)), rng.standard_normal((3, 2, 3))
     full = reference.conv(x, w)
     strided = reference.conv(x, w, stride=stride)
@@ -121,47 +131,20 @@ def test_conv_1d_stride_is_subsampled_stride1(stride, n):
 
 
 def test_conv_2d_stride_is_subsampled_stride1():
-    rng = _rng(3)
+    rng = np.random.default_rng(3)
     x, w = rng.standard_normal((1, 2, 8, 7)), rng.standard_normal((2, 2, 3, 2))
     full = reference.conv(x, w, padding=((1, 0), (0, 2)))
     strided = reference.conv(x, w, stride=(3, 2), padding=((1, 0), (0, 2)))
     np.testing.assert_allclose(strided, full[..., ::3, ::2], rtol=1e-12, atol=1e-12)
 
 
-CASES = [
-    # (x spatial, kernel, stride, padding, dilation)
-    ((9,), (3,), (2,), ((1, 0),), (1,)),
-    ((10,), (2,), (3,), ((0, 2),), (2,)),
-    ((6, 7), (3, 2), (2, 3), ((1, 1), (0, 1)), (1, 2)),
-    ((5, 6), (2, 2), (1, 2), ((0, 1), (2, 0)), (2, 1)),
-    ((4, 5, 4), (2, 2, 3), (2, 1, 2), ((1, 0), (0, 0), (1, 1)), (1, 2, 1)),
-]
-
-
-@pytest.mark.parametrize("spatial, kernel, stride, padding, dilation", CASES)
-def test_conv_matches_sliding_window_einsum(spatial, kernel, stride, padding, dilation):
-    rng = _rng(4)
-    x, w = rng.standard_normal((2, 2, *spatial)), rng.standard_normal((3, 2, *kernel))
-    y = reference.conv(x, w, stride=stride, padding=padding, dilation=dilation)
-    expected = _sliding_conv(x, w, stride, padding, dilation)
-    assert y.shape == expected.shape
+@pytest.mark.parametrize("c", HARD, ids=str)
+def test_conv_matches_sliding_window_einsum(c):
+    _, x, w, b, _ = c.data(seed=4)
+    y = reference.conv(x, w, b, **c.kw)
+    expected = _sliding_conv(x, w, c.geom, c.groups) + _channels(b, c.nd)
+    assert y.shape == expected.shape == c.y_shape
     np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("groups, c_in, c_out", [(2, 4, 6), (3, 3, 3), (2, 2, 4)])
-def test_groups_equal_concatenated_per_group_convs(groups, c_in, c_out):
-    rng = _rng(5)
-    x = rng.standard_normal((2, c_in, 5, 4))
-    w = rng.standard_normal((c_out, c_in // groups, 2, 2))
-    b = rng.standard_normal(c_out)
-    y = reference.conv(x, w, b, stride=2, padding=1, groups=groups)
-    ci, co = c_in // groups, c_out // groups
-    parts = [
-        reference.conv(x[:, g * ci:(g + 1) * ci], w[g * co:(g + 1) * co], b[g * co:(g + 1) * co],
-                       stride=2, padding=1)
-        for g in range(groups)
-    ]
-    np.testing.assert_allclose(y, np.concatenate(parts, axis=1), rtol=1e-12, atol=1e-12)
 
 
 # ----------------------------------------------------------------- transpose = matrix transpose
@@ -178,37 +161,24 @@ def _dense_matrix(x_shape, w, **params):
     return np.stack(columns, axis=1)
 
 
-TRANSPOSE_CASES = [
-    # (x spatial, kernel, stride, padding, dilation, groups, channels in, channels out)
-    ((7,), (3,), 2, 0, 1, 1, 2, 3),
-    ((8,), (3,), 2, 1, 1, 1, 1, 2),        # remainder 1 -> output_padding 1
-    ((9,), (2,), 3, ((1, 0),), 2, 2, 2, 4),
-    ((5, 6), (2, 3), (2, 1), ((0, 1), (2, 0)), (1, 2), 1, 2, 2),
-    ((6, 5), (3, 2), 2, 1, 1, 2, 2, 2),
-]
-
-
-@pytest.mark.parametrize("spatial, kernel, stride, padding, dilation, groups, cin, cout",
-                         TRANSPOSE_CASES)
-def test_conv_transpose_is_matrix_transpose(spatial, kernel, stride, padding, dilation, groups,
-                                            cin, cout):
-    rng = _rng(6)
-    params = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    x_shape = (2, cin, *spatial)
-    w = rng.standard_normal((cout, cin // groups, *kernel))
-    geom = conv_geometry("test", spatial, kernel, stride, padding, dilation)
-    M = _dense_matrix(x_shape, w, **params)
-    dy = rng.standard_normal((2, cout, *geom.out_size))
-    out = reference.conv_transpose(dy, w, output_padding=geom.remainder, **params)
-    assert out.shape == x_shape
-    np.testing.assert_allclose(out.ravel(), M.T @ dy.ravel(), rtol=1e-12, atol=1e-12)
+@pytest.mark.parametrize("c", TINY, ids=str)
+def test_conv_transpose_is_matrix_transpose(c):
+    """With ``output_padding`` the leftover rows, conv_transpose (bias and groups
+    included) maps ``dy`` back to ``x``'s shape by the transposed matrix."""
+    rng, _, w, _, dy = c.data(seed=6)
+    b = rng.standard_normal(c.x_shape[1])
+    out = reference.conv_transpose(dy, w, b, **c.transpose_kw)
+    assert out.shape == c.x_shape
+    M = _dense_matrix(c.x_shape, w, **c.kw)
+    np.testing.assert_allclose(out, (M.T @ dy.ravel()).reshape(c.x_shape) + _channels(b, c.nd),
+                               rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("output_padding", [0, 1, 2])
 def test_conv_transpose_output_padding_selects_input_size(output_padding):
     # Inputs of size 9, 10, 11 all give 3 outputs at stride 3 with k=3; output_padding
     # picks which one the transposed conv maps back to, and it is that conv's transpose.
-    rng = _rng(7)
+    rng = np.random.default_rng(7)
     n = 9 + output_padding
     w = rng.standard_normal((2, 1, 3))
     M = _dense_matrix((1, 1, n), w, stride=3)
@@ -225,7 +195,7 @@ def test_conv_transpose_output_padding_at_least_stride_with_dilation():
     # output_padding 1 a 4-entry input maps to n = 3*1 + 2*1 + 1 + 1 = 7 entries, but a
     # conv of a size-7 input has 5 outputs, not 4: the transposed conv is the transpose
     # of that conv's first 4 output rows.
-    rng = _rng(8)
+    rng = np.random.default_rng(8)
     w = rng.standard_normal((1, 1, 2))
     dy = rng.standard_normal((1, 1, 4))
     out = reference.conv_transpose(dy, w, dilation=2, output_padding=1)
@@ -233,16 +203,6 @@ def test_conv_transpose_output_padding_at_least_stride_with_dilation():
     M = _dense_matrix((1, 1, 7), w, dilation=2)
     assert M.shape[0] == 5
     np.testing.assert_allclose(out.ravel(), M[:4].T @ dy.ravel(), rtol=1e-12, atol=1e-12)
-
-
-def test_conv_transpose_bias_and_groups():
-    rng = _rng(9)
-    x, w, b = rng.standard_normal((1, 4, 3)), rng.standard_normal((4, 3, 2)), rng.standard_normal(6)
-    out = reference.conv_transpose(x, w, b, stride=2, groups=2)
-    assert out.shape == (1, 6, 6)
-    parts = [reference.conv_transpose(x[:, 2 * g:2 * g + 2], w[2 * g:2 * g + 2],
-                                      b[3 * g:3 * g + 3], stride=2) for g in range(2)]
-    np.testing.assert_allclose(out, np.concatenate(parts, axis=1), rtol=1e-12, atol=1e-12)
 
 
 # ----------------------------------------------------------------- pooling
@@ -295,34 +255,7 @@ def test_pool_2d_by_hand_with_leftover():
     assert dx[0, 0, 1, 1] == 1.0 and dx[0, 0, 3, 3] == 4.0
 
 
-POOL_CASES = [
-    # (spatial, kernel, stride, padding)
-    ((7,), 3, 2, 1),
-    ((6,), 2, 1, ((0, 1),)),
-    ((5, 4), (3, 2), (2, 1), ((1, 0), (1, 1))),
-    ((3, 4, 3), 2, (1, 2, 1), 0),
-]
-
-
-@pytest.mark.parametrize("spatial, kernel, stride, padding", POOL_CASES)
-@pytest.mark.parametrize("kind", ["max", "avg"])
-def test_pool_backward_matches_finite_differences(kind, spatial, kernel, stride, padding):
-    rng = _rng(10)
-    size = 2 * int(np.prod(spatial))
-    # Distinct values spaced by at least 1: no ties, and eps never changes the argmax.
-    x = rng.permutation(size).astype(np.float64).reshape(1, 2, *spatial)
-    x += 0.1 * rng.random(x.shape)
-    forward = reference.max_pool if kind == "max" else reference.avg_pool
-    backward = reference.max_pool_backward if kind == "max" else reference.avg_pool_backward
-    y = forward(x, kernel, stride, padding)
-    dy = rng.standard_normal(y.shape)
-    numeric = numerical_gradient(lambda v: np.sum(dy * forward(v, kernel, stride, padding)), x)
-    # Finite-difference rounding is about 1e-16 * |loss| / eps, i.e. ~1e-8 here.
-    np.testing.assert_allclose(backward(dy, x, kernel, stride, padding), numeric,
-                               rtol=1e-6, atol=1e-6)
-
-
-# ----------------------------------------------------------------- dtypes and errors
+# ----------------------------------------------------------------- dtypes, independence
 
 
 def test_dtypes_follow_float_dtype():
@@ -333,44 +266,9 @@ def test_dtypes_follow_float_dtype():
     assert reference.conv(np.ones((1, 1, 4), dtype=int), w32).dtype == np.float64
     assert reference.conv_transpose(x32, w32).dtype == np.float32
     assert reference.max_pool(np.arange(4).reshape(1, 1, 4), 2).dtype == np.float64
-    g = reference.conv_backward(np.ones((1, 1, 3)), x32, w32)
-    assert (g.dx.dtype, g.dw.dtype, g.db.dtype) == (np.float32, np.float32, np.float64)
-
-
-@pytest.mark.parametrize("call, match", [
-    (lambda: reference.conv(np.ones((1, 1, 4)), np.ones((1, 1, 2)), stride=0),
-     "reference.conv: stride"),
-    (lambda: reference.conv(np.ones((1, 2, 4)), np.ones((1, 3, 2))),
-     r"reference.conv: w.shape\[1\]"),
-    (lambda: reference.conv(np.ones((1, 1, 4)), np.ones((1, 1, 5))),
-     "reference.conv: kernel of size 5"),
-    (lambda: reference.conv(np.ones((1, 1, 4)), np.ones((2, 1, 2)), np.ones(3)),
-     "reference.conv: b must have shape"),
-    (lambda: reference.conv(np.ones((4,)), np.ones((1, 1, 2))),
-     "reference.conv: x must have shape"),
-    (lambda: reference.conv_backward(np.ones((1, 1, 4)), np.ones((1, 1, 4)), np.ones((1, 1, 2))),
-     "reference.conv_backward: dy must have shape"),
-    (lambda: reference.conv_transpose(np.ones((1, 1, 4)), np.ones((1, 1, 2)), stride=2,
-                                      output_padding=2),
-     "reference.conv_transpose: output_padding"),
-    (lambda: reference.max_pool(np.ones((1, 1, 4)), 2, padding=2),
-     "reference.max_pool: padding"),
-    (lambda: reference.avg_pool(np.ones((1, 4)), 2), "reference.avg_pool: x must have shape"),
-    (lambda: reference.max_pool_backward(np.ones((1, 1, 3)), np.ones((1, 1, 4)), 2),
-     "reference.max_pool_backward: dy must have shape"),
-    (lambda: reference.avg_pool_backward(np.ones((1, 1, 2)), np.ones((1, 1, 4)), 2, padding=-1),
-     "reference.avg_pool_backward: padding"),
-])
-def test_errors_name_the_reference_op(call, match):
-    with pytest.raises(ValueError, match=match):
-        call()
-
-
-def test_non_numeric_input_is_a_type_error():
-    with pytest.raises(TypeError, match="reference.max_pool: x must be a real numeric array"):
-        reference.max_pool(np.array([[["a", "b"]]]), 2)
-    with pytest.raises(TypeError, match="reference.conv: groups"):
-        reference.conv(np.ones((1, 2, 4)), np.ones((1, 1, 2)), groups=2.0)
+    grads = reference.conv_backward(np.ones((1, 1, 3)), x32, w32)
+    assert (grads.dx.dtype, grads.dw.dtype, grads.db.dtype) == (np.float32, np.float32,
+                                                                np.float64)
 
 
 def test_reference_is_independent_of_the_fast_implementation():

@@ -42,7 +42,7 @@ GRID = [
 
 
 def _ids(c):
-    return f"{c['size']}-{c['kernel']}-{c['kw']}-{c['c_in']}:{c['c_out']}/g{c['groups']}"
+    return f"{c['size']}-{c['kernel']}-{c['kw']}-{c['c_in']}:{c['c_out']}/G{c['groups']}"
 
 
 @pytest.mark.parametrize("c", GRID, ids=[_ids(c) for c in GRID])
@@ -66,41 +66,42 @@ def test_symbolic_equals_numeric(c):
     # one sample, no batch axis: every array shaped like its symbol array
     one = convbp.conv_backward(dy[:1], x[:1], w, **kw)
     single = d.evaluate(x[0].reshape(d.x.shape), w.reshape(d.w.shape),
-                        dy[0].reshape(d.delta.shape), b)
+                        dy[0].reshape(d.dy.shape), b)
     assert single.dx.shape == d.x.shape and single.dw.shape == d.w.shape
     np.testing.assert_allclose(single.dx, one.dx[0].reshape(d.x.shape), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(single.dw, one.dw.reshape(d.w.shape), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(single.db, one.db, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(single.y, y[0].reshape(d.delta.shape), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(single.y, y[0].reshape(d.dy.shape), rtol=1e-12, atol=1e-12)
 
 
 def test_sparse_differentiation_equals_plain_diff_of_the_loss():
     d = derive((5, 4), (3, 2), stride=(2, 1), padding=((1, 0), (0, 1)), dilation=(1, 2),
                in_channels=2, out_channels=2, groups=2)
-    L = sympy.Add(*[dl * y for dl, y in zip(d.delta.flat, d.y.flat)])
+    L = sympy.Add(*[dl * y for dl, y in zip(d.dy.flat, d.y.flat)])
     for symbols, grads in ((d.x, d.dx), (d.w, d.dw), (d.b, d.db)):
-        for v, g in zip(symbols.flat, grads.flat):
-            assert sympy.expand(sympy.diff(L, v) - g) == 0
+        for v, grad in zip(symbols.flat, grads.flat):
+            assert sympy.expand(sympy.diff(L, v) - grad) == 0
 
 
 # -- symbol arrays ---------------------------------------------------------------------
 
 def test_single_channel_arrays_drop_the_channel_axes():
     d = derive((5, 5), (3, 3), stride=2)
-    assert (d.x.shape, d.w.shape, d.delta.shape, d.y.shape) == ((5, 5), (3, 3), (2, 2), (2, 2))
+    assert (d.x.shape, d.w.shape, d.dy.shape, d.y.shape) == ((5, 5), (3, 3), (2, 2), (2, 2))
     assert (d.b.shape, d.db.shape) == ((1,), (1,))
     assert d.x[1, 2].name == "x_{1,2}" and d.w[0, 1].name == "w_{0,1}"
-    assert d.delta[0, 0].name == r"\delta_{0,0}" and d.b[0].name == "b"
-    assert all(s.is_real for s in (d.x[1, 2], d.w[0, 1], d.delta[0, 0], d.b[0]))
+    assert d.dy[0, 0].name == r"\delta_{0,0}" and d.b[0].name == "b"
+    assert all(s.is_real for s in (d.x[1, 2], d.w[0, 1], d.dy[0, 0], d.b[0]))
     assert derive(5, 3).x[3].name == "x_{3}"
+    assert d.delta.shape == d.dy.shape and all(d.delta.flat == d.dy.flat)   # the alias
 
 
 def test_channel_arrays_keep_the_channel_axes():
     d = derive((4, 4), (3, 3), in_channels=4, out_channels=2, groups=2)
-    assert (d.x.shape, d.w.shape, d.delta.shape, d.b.shape) == ((4, 4, 4), (2, 2, 3, 3),
+    assert (d.x.shape, d.w.shape, d.dy.shape, d.b.shape) == ((4, 4, 4), (2, 2, 3, 3),
                                                                 (2, 2, 2), (2,))
     assert d.x[1, 2, 3].name == "x_{1,2,3}" and d.w[1, 0, 2, 2].name == "w_{1,0,2,2}"
-    assert d.b[1].name == "b_{1}" and d.delta[1, 0, 1].name == r"\delta_{1,0,1}"
+    assert d.b[1].name == "b_{1}" and d.dy[1, 0, 1].name == r"\delta_{1,0,1}"
     # output channel 1 belongs to group 1: input channels 2 and 3 only
     assert {s.name.split(",")[0] for s in d.y[1, 0, 0].free_symbols
             if s.name.startswith("x")} == {"x_{2", "x_{3"}
@@ -118,7 +119,7 @@ def test_y_is_the_forward_sum():
 
 def test_center_pixel_at_stride_2():
     d = derive((5, 5), (3, 3), stride=2)
-    D, W = d.delta, d.w
+    D, W = d.dy, d.w
     # x[2,2] = x[2o + m]: o=(0,0),m=(2,2); o=(0,1),m=(2,0); o=(1,0),m=(0,2); o=(1,1),m=(0,0)
     expected = D[0, 0] * W[2, 2] + D[0, 1] * W[2, 0] + D[1, 0] * W[0, 2] + D[1, 1] * W[0, 0]
     assert sympy.expand(d.dx[2, 2] - expected) == 0
@@ -128,7 +129,7 @@ def test_center_pixel_at_stride_2():
 
 def test_pixel_1_1_meets_one_tap():
     d = derive((5, 5), (3, 3), stride=2)
-    assert d.dx[1, 1] == d.delta[0, 0] * d.w[1, 1]
+    assert d.dx[1, 1] == d.dy[0, 0] * d.w[1, 1]
     assert d.contributions(1, 1) == [((0, 0), (1, 1))]
 
 
@@ -151,9 +152,9 @@ def test_stride_1_is_the_full_convolution_with_the_rotated_kernel(size, kernel):
     d = derive(size, kernel)
     nd = len(size)
     # delta padded by k - 1 zeros on both sides; the kernel rotated by 180 degrees
-    padded = np.full(tuple(o + 2 * (k - 1) for o, k in zip(d.delta.shape, kernel)),
+    padded = np.full(tuple(o + 2 * (k - 1) for o, k in zip(d.dy.shape, kernel)),
                      sympy.S.Zero, dtype=object)
-    padded[tuple(slice(k - 1, k - 1 + o) for o, k in zip(d.delta.shape, kernel))] = d.delta
+    padded[tuple(slice(k - 1, k - 1 + o) for o, k in zip(d.dy.shape, kernel))] = d.dy
     rotated = d.w[(slice(None, None, -1),) * nd]
     for a in np.ndindex(*size):
         full = sum(rotated[m] * padded[tuple(ai + mi for ai, mi in zip(a, m))]
@@ -163,7 +164,7 @@ def test_stride_1_is_the_full_convolution_with_the_rotated_kernel(size, kernel):
 
 def test_dw_at_stride_2_is_the_correlation_with_the_dilated_delta():
     d = derive((5, 5), (3, 3), stride=2)
-    D, X = d.delta, d.x
+    D, X = d.dy, d.x
     assert sympy.expand(d.dw[0, 0] - (D[0, 0] * X[0, 0] + D[0, 1] * X[0, 2]
                                       + D[1, 0] * X[2, 0] + D[1, 1] * X[2, 2])) == 0
     assert d.contributions(0, 0, wrt="w") == [((0, 0), (0, 0)), ((0, 1), (0, 2)),
@@ -178,14 +179,14 @@ def test_dw_at_stride_2_is_the_correlation_with_the_dilated_delta():
 
 def test_leftover_row_and_column_get_no_gradient():
     d = derive((6, 6), (3, 3), stride=2)                    # rows read: 2o + m <= 4
-    assert d.delta.shape == (2, 2)
+    assert d.dy.shape == (2, 2)
     assert all(d.dx[5, j] == 0 and d.dx[j, 5] == 0 for j in range(6))
     assert all(d.dx[i, j] != 0 for i in range(5) for j in range(5))
 
 
 def test_1d_example_and_bias():
     d = derive(5, 3, stride=2)
-    D, W = d.delta, d.w
+    D, W = d.dy, d.w
     assert sympy.expand(d.dx[2] - (D[0] * W[2] + D[1] * W[0])) == 0
     assert d.db[0] == D[0] + D[1]
 
@@ -283,6 +284,6 @@ def test_evaluate_takes_dy_and_the_older_delta_keyword():
     with pytest.warns(DeprecationWarning, match="now called dy"):
         old = d.evaluate(x, w, delta=dy)
     assert all(np.array_equal(u, v) for u, v in zip(new, old))
-    assert d.dy.shape == d.delta.shape == (2,)
+    assert d.dy.shape == d.dy.shape == (2,)
     with pytest.raises(TypeError, match="not both"):
         d.evaluate(x, w, dy, delta=dy)

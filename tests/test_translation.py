@@ -44,8 +44,8 @@ def _arrays(value):
 def _equal(got, want) -> bool:
     got, want = _arrays(got), _arrays(want)
     return len(got) == len(want) and all(
-        g.shape == v.shape and np.allclose(g, v, rtol=1e-9, atol=1e-9)
-        for g, v in zip(got, want))
+        got_a.shape == v.shape and np.allclose(got_a, v, rtol=1e-9, atol=1e-9)
+        for got_a, v in zip(got, want))
 
 
 @pytest.mark.parametrize("key,index,snippet", SNIPPETS)
@@ -64,9 +64,9 @@ def test_snippet(key, index, snippet):
     exec(snippet.code, ns)
     got = ns["got"]
     if snippet.expect == "equal":
-        for g, v in zip(_arrays(got), _arrays(want)):
-            assert g.shape == v.shape
-            np.testing.assert_allclose(g, v, rtol=1e-9, atol=1e-9)
+        for got_a, v in zip(_arrays(got), _arrays(want)):
+            assert got_a.shape == v.shape
+            np.testing.assert_allclose(got_a, v, rtol=1e-9, atol=1e-9)
         assert len(_arrays(got)) == len(_arrays(want))
     else:
         assert not _equal(got, want), "the pitfall gives the right answer after all"

@@ -26,11 +26,11 @@ GEOMS = [
 @pytest.mark.parametrize("geo", GEOMS, ids=str)
 def test_window_cells_are_the_index_formula(geo):
     size, kernel, stride, padding, dilation = geo
-    g = conv_geometry("t", size, kernel, stride, padding, dilation)
-    for o in np.ndindex(*g.out_size):
-        cells = viz.window_cells(g, o)
-        want = [tuple(s * oi + d * m for s, oi, d, m in zip(g.stride, o, g.dilation, tap))
-                for tap in np.ndindex(*g.kernel_size)]
+    geom = conv_geometry("t", size, kernel, stride, padding, dilation)
+    for o in np.ndindex(*geom.out_size):
+        cells = viz.window_cells(geom, o)
+        want = [tuple(s * oi + d * m for s, oi, d, m in zip(geom.stride, o, geom.dilation, tap))
+                for tap in np.ndindex(*geom.kernel_size)]
         assert cells == want
 
 
@@ -80,10 +80,10 @@ def test_windows_figure_counts():
     from matplotlib.colors import to_hex
 
     marked = [p for p in fig.axes[0].patches if to_hex(p.get_facecolor()) == window]
-    g = conv_geometry("t", (9,), (3,), 2, ((1, 0),), 2)
-    assert len(marked) == g.out_size[0] * 3
+    geom = conv_geometry("t", (9,), (3,), 2, ((1, 0),), 2)
+    assert len(marked) == geom.out_size[0] * 3
     # r = 1 leftover padded row (a real input row), hatched in the header and each strip
-    assert g.remainder == (1,) and _hatched(fig) == 1 + g.out_size[0]
+    assert geom.remainder == (1,) and _hatched(fig) == 1 + geom.out_size[0]
     fig2 = viz.windows_figure((6, 6), (3, 3), stride=2)
     assert len(fig2.axes) == 4
     with pytest.raises(ValueError, match="windows_figure: 36 output positions"):

@@ -37,15 +37,15 @@ def _dense_transpose(n, k, stride, padding, dilation, w):
 @pytest.mark.parametrize("geo", GEOMS_1D, ids=str)
 def test_transpose_entries_is_the_dense_jacobian(geo):
     n, k, s, p, d = geo
-    g = conv_geometry("t", (n,), (k,), s, p, d)
+    geom = conv_geometry("t", (n,), (k,), s, p, d)
     w = 10.0 ** np.arange(k)                 # tap m shows up as 10**m
     ct = _dense_transpose(n, k, s, p, d, w)
-    entries = transpose_entries(g)
+    entries = transpose_entries(geom)
     want = np.array([[0.0 if m is None else w[m] for m in row] for row in entries])
     np.testing.assert_array_equal(ct, want)
     # and C^T delta is the input gradient (matrix view)
     rng = np.random.default_rng(3)
-    dy = rng.normal(size=g.out_size[0])
+    dy = rng.normal(size=geom.out_size[0])
     x = rng.normal(size=(1, 1, n))
     dx = convbp.conv_backward(dy.reshape(1, 1, -1), x, w.reshape(1, 1, k), stride=s,
                               padding=p, dilation=d).dx[0, 0]
@@ -55,20 +55,20 @@ def test_transpose_entries_is_the_dense_jacobian(geo):
 @pytest.mark.parametrize("geo", GEOMS_1D, ids=str)
 def test_phase_rows_split_the_matrix_into_stride1_blocks(geo):
     n, k, s, p, d = geo
-    g = conv_geometry("t", (n,), (k,), s, p, d)
-    entries = transpose_entries(g)
-    groups = phase_rows(g)
+    geom = conv_geometry("t", (n,), (k,), s, p, d)
+    entries = transpose_entries(geom)
+    groups = phase_rows(geom)
     assert sorted(a for _rho, rows, _t in groups for a in rows) == list(range(n))
     for rho, rows, taps in groups:
         used = {m for a in rows for m in entries[a] if m is not None}
         assert used <= set(taps)
         # within a phase, consecutive rows shift every tap by one column (stride 1)
         for a, b in zip(rows, rows[1:]):
-            for o in range(g.out_size[0] - 1):
+            for o in range(geom.out_size[0] - 1):
                 if entries[a, o] is not None and entries[b, o + 1] is not None:
                     assert entries[a, o] == entries[b, o + 1]
     # the same taps per phase as the fast path's phase split (geometry.input_phases)
-    _pads, phases = input_phases(g)
+    _pads, phases = input_phases(geom)
     fast = sorted(tuple(sorted(ph[0][0])) for ph in phases)
     assert fast == sorted(tuple(t) for _rho, _rows, t in groups)
 
@@ -77,8 +77,8 @@ def test_matrix_figure_draws_the_entries():
     fig = matrix_figure(9, 3, stride=2)
     assert len(fig.axes) == 3
     left, right = fig.axes[0], fig.axes[1]
-    g = conv_geometry("t", (9,), (3,), 2)
-    entries = transpose_entries(g)
+    geom = conv_geometry("t", (9,), (3,), 2)
+    entries = transpose_entries(geom)
     drawn = {(int(t.get_position()[1]), int(t.get_position()[0])): t.get_text()
              for t in left.texts if t.get_text().startswith("$w_")}
     want = {(a, o): f"$w_{{{m}}}$" for a in range(9) for o in range(4)

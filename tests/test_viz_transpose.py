@@ -29,23 +29,23 @@ def _label_tap(text):
 @pytest.mark.parametrize("geo", GEOMS, ids=str)
 def test_scatter_cells_are_the_index_formula(geo):
     O, k, s, p, op, d = geo
-    g = conv_transpose_geometry("t", (O,), (k,), s, p, op, d)
-    lo = g.padding[0][0]
+    geom = conv_transpose_geometry("t", (O,), (k,), s, p, op, d)
+    lo = geom.padding[0][0]
     for i in range(O):
-        assert scatter_cells(g, i) == [s * i + d * m - lo for m in range(k)]
+        assert scatter_cells(geom, i) == [s * i + d * m - lo for m in range(k)]
 
 
 @pytest.mark.parametrize("geo", GEOMS, ids=str)
 def test_scatter_sum_is_conv_transpose(geo):
     """Adding up the scaled kernel copies, as drawn, gives convbp.conv_transpose."""
     O, k, s, p, op, d = geo
-    g = conv_transpose_geometry("t", (O,), (k,), s, p, op, d)
+    geom = conv_transpose_geometry("t", (O,), (k,), s, p, op, d)
     rng = np.random.default_rng(1)
     x, w = rng.normal(size=O), rng.normal(size=k)
-    n = g.in_size[0]
+    n = geom.in_size[0]
     y = np.zeros(n)
     for i in range(O):
-        for m, a in enumerate(scatter_cells(g, i)):
+        for m, a in enumerate(scatter_cells(geom, i)):
             if 0 <= a < n:
                 y[a] += x[i] * w[m]
     want = convbp.conv_transpose(x.reshape(1, 1, O), w.reshape(1, 1, k), stride=s, padding=p,
@@ -54,39 +54,41 @@ def test_scatter_sum_is_conv_transpose(geo):
     np.testing.assert_allclose(y, want[0, 0], rtol=1e-12, atol=1e-12)
     # the last output_padding rows receive no copy
     if op:
-        assert all(a < n + g.padding[0][1] - op for i in range(O) for a in scatter_cells(g, i))
+        assert all(a < n + geom.padding[0][1] - op
+                   for i in range(O) for a in scatter_cells(geom, i))
 
 
 @pytest.mark.parametrize("geo", GEOMS, ids=str)
 def test_figure_draws_each_copy_where_the_formula_puts_it(geo):
     O, k, s, p, op, d = geo
-    g = conv_transpose_geometry("t", (O,), (k,), s, p, op, d)
+    geom = conv_transpose_geometry("t", (O,), (k,), s, p, op, d)
     fig = transpose_figure(O, k, stride=s, padding=p, output_padding=op, dilation=d)
     assert len(fig.axes) == 2                        # the panel and the legend
     ax = fig.axes[0]
     taps = [t for t in ax.texts if t.get_text().startswith("$w_")]
     assert len(taps) == O * k
-    lo = g.padding[0][0]
+    lo = geom.padding[0][0]
     drawn = sorted((round((t.get_position()[1] - 0.5) / 1.2), int(t.get_position()[0] - 0.5),
                     _label_tap(t.get_text())) for t in taps)
-    want = sorted((i, a + lo, m) for i in range(O) for m, a in enumerate(scatter_cells(g, i)))
+    want = sorted((i, a + lo, m)
+                  for i in range(O) for m, a in enumerate(scatter_cells(geom, i)))
     assert drawn == want
     # output cells: one dx label per output entry, dx_0 ... dx_{n-1} (backward roles)
     outputs = [t.get_text() for t in ax.texts if t.get_text().startswith("$dx_")]
-    assert outputs == [f"$dx_{{{a}}}$" for a in range(g.in_size[0])]
+    assert outputs == [f"$dx_{{{a}}}$" for a in range(geom.in_size[0])]
     rows = [t.get_text() for t in ax.texts if t.get_text().startswith(r"$\delta_")]
     assert len(rows) == O
     # the output_padding cells are hatched in every row (O copies + the sum row)
     hatched = [q for q in ax.patches if q.get_hatch()]
     assert len(hatched) == op * (O + 1)
     # output entries that no kernel copy reaches are the leftover colour
-    n = g.in_size[0]
+    n = geom.in_size[0]
     written = {s * i + d * m - lo for i in range(O) for m in range(k)}
     sum_row = [q for q in ax.patches if q.get_y() > 1.2 * O]
     leftover = sorted(round(q.get_x()) - lo for q in sum_row
                       if to_hex(q.get_facecolor()) == COLORS["leftover"])
     assert leftover == [a for a in range(n) if a not in written]
-    assert len(leftover) >= max(0, op - g.padding[0][1])     # at least the output_padding rows
+    assert len(leftover) >= max(0, op - geom.padding[0][1])  # at least the output_padding rows
 
 
 def test_one_panel_per_output_padding():
@@ -120,6 +122,6 @@ def test_errors_name_the_function_and_parameter():
         transpose_figure(3, 2.5)
     with pytest.raises(ValueError, match="transpose_figure: names must be two non-empty"):
         transpose_figure(3, 3, names=("x",))
-    g = conv_transpose_geometry("t", (3,), (3,), 2)
+    geom = conv_transpose_geometry("t", (3,), (3,), 2)
     with pytest.raises(ValueError, match=r"scatter_cells: i must be an int in \[0, 3\)"):
-        scatter_cells(g, 3)
+        scatter_cells(geom, 3)

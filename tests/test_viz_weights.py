@@ -33,15 +33,16 @@ def _sizes(geo):
 
 @pytest.mark.parametrize("geo", GEOMS, ids=str)
 def test_weight_terms_are_the_index_formula(geo):
-    g = _sizes(geo)
-    for m in np.ndindex(*g.kernel_size):
-        terms = weight_terms(g, m)
-        assert [o for o, _, _ in terms] == list(np.ndindex(*g.out_size))
+    geom = _sizes(geo)
+    for m in np.ndindex(*geom.kernel_size):
+        terms = weight_terms(geom, m)
+        assert [o for o, _, _ in terms] == list(np.ndindex(*geom.out_size))
         for o, cell, a in terms:
-            want = tuple(s * oi + d * mi for s, oi, d, mi in zip(g.stride, o, g.dilation, m))
+            want = tuple(s * oi + d * mi
+                         for s, oi, d, mi in zip(geom.stride, o, geom.dilation, m))
             assert cell == want
-            real = tuple(c - lo for c, (lo, _) in zip(want, g.padding))
-            inside = all(0 <= ai < n for ai, n in zip(real, g.in_size))
+            real = tuple(c - lo for c, (lo, _) in zip(want, geom.padding))
+            inside = all(0 <= ai < n for ai, n in zip(real, geom.in_size))
             assert a == (real if inside else None)
 
 
@@ -49,14 +50,14 @@ def test_weight_terms_are_the_index_formula(geo):
 def test_weight_terms_reproduce_conv_backward_dw(geo):
     """Multiplying the listed pairs by numbers and summing gives conv_backward's dw."""
     size, kernel, stride, padding, dilation = geo
-    g = _sizes(geo)
+    geom = _sizes(geo)
     rng = np.random.default_rng(1)
     x = rng.normal(size=(1, 1, *size))
     w = rng.normal(size=(1, 1, *kernel))
-    dy = rng.normal(size=(1, 1, *g.out_size))
+    dy = rng.normal(size=(1, 1, *geom.out_size))
     dw = np.zeros(kernel)
     for m in np.ndindex(*kernel):
-        dw[m] = sum(dy[(0, 0) + o] * x[(0, 0) + a] for o, _, a in weight_terms(g, m)
+        dw[m] = sum(dy[(0, 0) + o] * x[(0, 0) + a] for o, _, a in weight_terms(geom, m)
                     if a is not None)
     want = convbp.conv_backward(dy, x, w, stride=stride, padding=padding, dilation=dilation).dw
     np.testing.assert_allclose(dw, want[0, 0], rtol=1e-12, atol=1e-12)
@@ -80,7 +81,7 @@ def _index(label):
 def test_figure_places_each_delta_where_the_formula_says(geo):
     """In each tap panel, delta_o is drawn in padded cell s*o + d*m, and only there."""
     size, kernel, stride, padding, dilation = geo
-    g = _sizes(geo)
+    geom = _sizes(geo)
     taps = list(np.ndindex(*kernel))
     fig = weight_gradient_figure(size, kernel, stride, padding, dilation, tap=taps)
     assert len(fig.axes) == 2 + len(taps)            # delta-tilde, taps, legend
@@ -90,8 +91,9 @@ def test_figure_places_each_delta_where_the_formula_says(geo):
             if _DELTA.match(t.get_text()):
                 placed[_index(t.get_text())] = _cell_of(t)
         want = {}
-        for o in np.ndindex(*g.out_size):
-            cell = tuple(s * oi + d * mi for s, oi, d, mi in zip(g.stride, o, g.dilation, m))
+        for o in np.ndindex(*geom.out_size):
+            cell = tuple(s * oi + d * mi
+                         for s, oi, d, mi in zip(geom.stride, o, geom.dilation, m))
             want[o] = cell if len(cell) == 2 else (0, cell[0])
         assert placed == want
 
@@ -133,8 +135,8 @@ def test_figure_hatches_leftover_and_skips_padding_products():
 
 def test_figure_products_over_padding_are_dropped():
     # n 4, k 3, stride 4, padding (0, 3): padded length 7, O = 2; tap 2 reads cells 2, 6
-    g = conv_geometry("t", (4,), (3,), 4, ((0, 3),), 1)
-    assert [a for _, _, a in weight_terms(g, (2,))] == [(2,), None]
+    geom = conv_geometry("t", (4,), (3,), 4, ((0, 3),), 1)
+    assert [a for _, _, a in weight_terms(geom, (2,))] == [(2,), None]
     # n 1, k 3, padding (2, 0): one output; tap 0 reads padding only, tap 2 reads x_0
     fig = weight_gradient_figure(1, 3, padding=((2, 0),), tap=[0, 2])
     eqs = [[t.get_text() for t in ax.texts if "partial" in t.get_text()]

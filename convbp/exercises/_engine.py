@@ -154,6 +154,40 @@ def _where(label: str) -> str:
     return f"chapter `{label}` ({CHAPTERS[label]})"
 
 
+def documented(checker):
+    """Complete the docstring of a ``check_*`` function: ``raise_on_fail`` and Returns.
+
+    Every checker takes ``raise_on_fail`` and returns a :class:`CheckResult` whose
+    ``.mistake`` is one of the ids :data:`CATALOGUE` lists for it. Both are written
+    here once and appended to the ``Parameters`` section of the checker's docstring,
+    with the ids and the chapters that derive the right rules taken from the
+    catalogue, so that the documentation names exactly the mistakes the checker
+    recognises.
+    """
+    lines = inspect.cleandoc(checker.__doc__).split("\n")
+    start = lines.index("Parameters")
+    end = next((i for i in range(start + 2, len(lines) - 1)
+                if lines[i + 1] and set(lines[i + 1]) == {"-"}), len(lines))
+    catalogue = CATALOGUE[checker.__name__]
+    ids = [f"``{m}``" for m in catalogue]
+    labels = [f":ref:`{m.label}`" for m in catalogue.values()]
+    labels = sorted(set(labels), key=labels.index)
+    chapters = " and ".join(filter(None, [", ".join(labels[:-1]), labels[-1]]))
+    mistakes = textwrap.fill(f"``.mistake`` is one of {', '.join(ids)}, or ``None``; the "
+                             f"right rules are derived in {chapters}. ``.passed``, "
+                             f"``.case`` and ``.message`` as in "
+                             f":class:`~convbp.exercises.CheckResult`.", 84,
+                             initial_indent="    ", subsequent_indent="    ",
+                             break_on_hyphens=False, break_long_words=False)
+    added = ["raise_on_fail : bool",
+             "    Raise ``AssertionError`` with the report instead of returning a failed "
+             "result.", "", "Returns", "-------", "CheckResult", mistakes]
+    while lines[end - 1] == "":
+        end -= 1
+    checker.__doc__ = "\n".join(lines[:end] + added + lines[end:])
+    return checker
+
+
 class _Captured(Exception):
     """Raised by :func:`run` inside :func:`capture_cases`: carries the prepared cases."""
 
@@ -181,9 +215,11 @@ def run(checker: str, fn, cases: list, call, names: tuple, *, covered: str,
         raise_on_fail: bool = False, leftover_id: str | None = None) -> CheckResult:
     """Call ``call(fn, case)`` on every case, compare, diagnose; return a CheckResult.
 
+    Every checker ends here: ``fn`` must be callable (``TypeError`` naming the checker);
     ``call`` returns the learner's outputs as ``{component: array}`` or raises
     :class:`OutputError`; any other exception is the learner's own and is reported.
     """
+    require_callable(checker, fn)
     catalogue = CATALOGUE[checker]
     cases = sorted(cases, key=lambda c: c.size)
     if _CAPTURING:
@@ -231,7 +267,7 @@ def run(checker: str, fn, cases: list, call, names: tuple, *, covered: str,
             head += [f"  {_describe_mismatch(k, out[k], case.right[k])}" for k in names
                      if not close(out[k], case.right[k])]
         if (leftover_id and not bad_out and all("leftover" in cases[i].tags for i in crashes)
-                and all(g or i in crashes for i, g in enumerate(good))):
+                and all(is_good or i in crashes for i, is_good in enumerate(good))):
             mistake, found = leftover_id, (leftover_id,)
             head.append("  It fails exactly on the cases with leftover rows and is right "
                         "on all the others.")

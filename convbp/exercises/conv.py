@@ -49,9 +49,10 @@ def _geometries(fn, convention):
     return tuple(cases)
 
 
-def _words(x, w, s, p, d, g, geom, extra=""):
+def _words(x, w, s, p, d, groups, geom, extra=""):
     text = (f"x {x.shape} (N, C_in, H, W), w {w.shape}, stride {s}, padding {p}"
-            + (f", dilation {d}" if d != 1 else "") + (f", groups {g}" if g != 1 else ""))
+            + (f", dilation {d}" if d != 1 else "")
+            + (f", groups {groups}" if groups != 1 else ""))
     r = geom.remainder
     left = ("no leftover rows" if not any(r) else
             f"leftover padded rows: {r[0]} at the bottom, {r[1]} at the right")
@@ -75,16 +76,17 @@ def _reindexed(dy, x, w, geom, groups, s2, d2):
     common = (..., *(slice(0, min(a, b)) for a, b in zip(need, xp.shape[2:])))
     xe = np.zeros(xp.shape[:2] + need)
     xe[common] = xp[common]
-    g = conv_backward(dy, xe, w, stride=s2, dilation=d2, groups=groups)
+    grads = conv_backward(dy, xe, w, stride=s2, dilation=d2, groups=groups)
     dxp = np.zeros_like(xp)
-    dxp[common] = g.dx[common]
-    return dxp[(..., *geom.unpadded())], g.dw, xe
+    dxp[common] = grads.dx[common]
+    return dxp[(..., *geom.unpadded())], grads.dw, xe
 
 
 def _w_channels_swapped(w, groups):
-    c_out, cg_in, *k = w.shape
-    return (w.reshape(groups, c_out // groups, cg_in, *k).swapaxes(1, 2)
-            .reshape(cg_in * groups, c_out // groups, *k))
+    c_out, c_in_g, *k = w.shape
+    c_out_g = c_out // groups
+    return (w.reshape(groups, c_out_g, c_in_g, *k).swapaxes(1, 2)
+            .reshape(c_in_g * groups, c_out_g, *k))
 
 
 def _recipe_dx(dy, w, geom, groups, *, dilate_dy=True, pads=None):
@@ -95,12 +97,13 @@ def _recipe_dx(dy, w, geom, groups, *, dilate_dy=True, pads=None):
 
 
 def _recipe_dw(dy, x, geom, groups, *, dilate_dy=True, crop=True):
-    """dw by the recipe (padded x correlated with the dilated delta), one step changed."""
+    """dw by the recipe (padded x correlated with the dilated dy), one step changed."""
     n, c_in = x.shape[:2]
+    c_in_g = c_in // groups
     xp = pad_or_crop(x, geom.dw_padding if crop else geom.padding)
     sp = xp.shape[2:]
-    x_t = (xp.reshape(n, groups, c_in // groups, *sp).transpose(2, 1, 0, 3, 4)
-           .reshape(c_in // groups, groups * n, *sp))
+    x_t = (xp.reshape(n, groups, c_in_g, *sp).transpose(2, 1, 0, 3, 4)
+           .reshape(c_in_g, groups * n, *sp))
     d = dilate(dy, geom.stride) if dilate_dy else dy
     return conv(x_t, d.swapaxes(0, 1), stride=geom.dilation, groups=groups).swapaxes(0, 1)
 
@@ -116,16 +119,17 @@ def _overwrite(dy, x, w, geom, groups, per_filter):
     xp = _pad(x, geom)
     n, c_in = x.shape[:2]
     c_out = w.shape[0]
-    cg, fg = c_in // groups, c_out // groups
+    c_in_g, c_out_g = c_in // groups, c_out // groups
     dxp, dw, db = np.zeros_like(xp), np.zeros(w.shape), np.zeros(c_out)
     for o in np.ndindex(*geom.out_size):
         win = tuple(slice(s * i, s * i + d * (k - 1) + 1, d) for i, s, d, k in
                     zip(o, geom.stride, geom.dilation, geom.kernel_size))
         for g in range(groups):
-            ch, fs = slice(g * cg, (g + 1) * cg), slice(g * fg, (g + 1) * fg)
+            ch = slice(g * c_in_g, (g + 1) * c_in_g)
+            fs = slice(g * c_out_g, (g + 1) * c_out_g)
             dyo = dy[(slice(None), fs, *o)]                          # (N, C_out/G)
             if per_filter:
-                for f in range(g * fg, (g + 1) * fg):
+                for f in range(g * c_out_g, (g + 1) * c_out_g):
                     dxp[(slice(None), ch, *win)] = (w[f][None] * dy[(slice(None), f, *o)]
                                                     [:, None, None, None])
                     dw[f] = dy[(n - 1, f, *o)] * xp[(n - 1, ch, *win)]
@@ -136,27 +140,28 @@ def _overwrite(dy, x, w, geom, groups, per_filter):
     return dxp[(..., *geom.unpadded())], dw, db
 
 
-def _backward_case(geo, rng, seed_shift=0):
-    n, c_in, c_out, hw, k, s, p, d, groups = geo
-    x = rng.standard_normal((n, c_in, *hw))
-    w = rng.standard_normal((c_out, c_in // groups, k, k))
-    b = rng.standard_normal(c_out)
-    geom = conv_geometry("check", hw, (k, k), s, p, d)
-    dy = rng.standard_normal((n, c_out, *geom.out_size))
-    return x, w, b, dy, geom
+def _operands(geos, seed):
+    """For each geometry of ``geos``: its fields, seeded ``x, w, b, dy`` and its geometry."""
+    rng = np.random.default_rng(seed)
+    for geo in geos:
+        n, c_in, c_out, hw, k, s, p, d, groups = geo
+        x = rng.standard_normal((n, c_in, *hw))
+        w = rng.standard_normal((c_out, c_in // groups, k, k))
+        b = rng.standard_normal(c_out)
+        geom = conv_geometry("check", hw, (k, k), s, p, d)
+        dy = rng.standard_normal((n, c_out, *geom.out_size))
+        yield geo, x, w, b, dy, geom
 
 
 @functools.lru_cache(maxsize=8)
 def _backward_cases(geos):
-    rng = np.random.default_rng(20261129)
     cases = []
-    for geo in geos:
-        x, w, b, dy, geom = _backward_case(geo, rng)
+    for geo, x, w, b, dy, geom in _operands(geos, 20261129):
         n, c_in, c_out, hw, k, s, p, d, groups = geo
         right = conv_backward(dy, x, w, stride=s, padding=p, dilation=d, groups=groups)
         R = dict(dx=right.dx, dw=right.dw, db=right.db)
         wrong = {}
-        # stride left out: loops reading s*o -> o; recipe with delta not dilated
+        # stride left out: loops reading s*o -> o; recipe with dy not dilated
         dx1, dw1, _ = _reindexed(dy, x, w, geom, groups, 1, d)
         wrong["stride_ignored", "loops"] = dict(dx=dx1, dw=dw1)
         wrong["stride_ignored", "recipe"] = dict(
@@ -193,8 +198,8 @@ def _backward_cases(geos):
         wrong["batch_not_summed", "mean"] = dict(dw=right.dw / n, db=right.db / n)
         per = [conv_backward(dy[i:i + 1], x[i:i + 1], w, stride=s, padding=p, dilation=d,
                              groups=groups) for i in range(n)]
-        wrong["batch_not_summed", "per sample"] = dict(dw=np.stack([g.dw for g in per]),
-                                                       db=np.stack([g.db for g in per]))
+        wrong["batch_not_summed", "per sample"] = dict(
+            dw=np.stack([grads.dw for grads in per]), db=np.stack([grads.db for grads in per]))
         wrong["dilation_ignored", "d = 1"] = dict(
             zip(("dx", "dw"), _reindexed(dy, x, w, geom, groups, s, 1)[:2]))
         for key in wrong:                      # components not given: as if right
@@ -219,6 +224,7 @@ def _call_backward(convention):
     return call
 
 
+@E.documented
 def check_conv_backward(fn, *, convention="convbp", raise_on_fail=False):
     """Check a learner's 2-D convolution backward pass and name the mistake, if any.
 
@@ -232,7 +238,7 @@ def check_conv_backward(fn, *, convention="convbp", raise_on_fail=False):
     ----------
     fn : callable
         ``convention="convbp"``: ``fn(dy, x, w, stride=s, padding=p)`` (optionally with
-        ``dilation=d`` and/or ``groups=g`` parameters) returning ``(dx, dw, db)``, for
+        ``dilation=d`` and/or ``groups`` parameters) returning ``(dx, dw, db)``, for
         ``y = conv(x, w, b, stride=s, padding=p)`` (:func:`convbp.conv`, a
         cross-correlation). ``stride`` and ``padding`` are ints.
         ``convention="cs231n"``: ``fn(dout, cache)`` with
@@ -243,16 +249,6 @@ def check_conv_backward(fn, *, convention="convbp", raise_on_fail=False):
         shapes of ``x``, ``w``, ``b``.
     convention : {"convbp", "cs231n"}
         The calling convention of ``fn``.
-    raise_on_fail : bool
-        Raise ``AssertionError`` with the report instead of returning a failed result.
-
-    Returns
-    -------
-    CheckResult
-        ``.passed``, ``.mistake`` (``stride_ignored``, ``kernel_not_flipped``,
-        ``leftover_rows``, ``overwrite_not_accumulate``, ``bias_mean``,
-        ``stride_dilation_swapped``, ``height_width_swapped``, ``batch_not_summed``,
-        ``dilation_ignored``, or ``None``), ``.case``, ``.message``.
 
     See Also
     --------
@@ -279,7 +275,6 @@ def check_conv_backward(fn, *, convention="convbp", raise_on_fail=False):
     (False, 'bias_mean')
     """
     checker = "check_conv_backward"
-    E.require_callable(checker, fn)
     _check_convention(checker, convention)
     cases = list(_backward_cases(_geometries(fn, convention)))
     covered = ("strides 2 and 3, padding, leftover rows, non-square inputs, "
@@ -294,11 +289,9 @@ def check_conv_backward(fn, *, convention="convbp", raise_on_fail=False):
 
 @functools.lru_cache(maxsize=8)
 def _forward_cases(geos):
-    rng = np.random.default_rng(20261130)
     cases = []
-    for geo in geos:
-        x, w, b, _dy, geom = _backward_case(geo, rng)
-        n, c_in, c_out, hw, k, s, p, d, groups = geo
+    for geo, x, w, b, _dy, geom in _operands(geos, 20261130):
+        *_, s, p, d, groups = geo
         kw = dict(stride=s, padding=p, dilation=d, groups=groups)
         y = conv(x, w, b, **kw)
         xe = _reindexed(np.zeros(y.shape), x, w, geom, groups, d, s)[2]
@@ -335,6 +328,7 @@ def _call_forward(convention):
     return call
 
 
+@E.documented
 def check_conv_forward(fn, *, convention="convbp", raise_on_fail=False):
     """Check a learner's 2-D convolution forward pass and name the mistake, if any.
 
@@ -348,24 +342,10 @@ def check_conv_forward(fn, *, convention="convbp", raise_on_fail=False):
         ``conv_param = {"stride": s, "pad": p}``, returning ``out`` or ``(out, cache)``.
         Shapes: ``x`` (N, C_in, H, W), ``w`` (C_out, C_in // groups, k, k), ``b`` (C_out,).
     convention : {"convbp", "cs231n"}
-    raise_on_fail : bool
-        Raise ``AssertionError`` with the report instead of returning a failed result.
-
-    Returns
-    -------
-    CheckResult
-        ``.mistake`` is one of ``kernel_flipped``, ``stride_ignored``,
-        ``padding_ignored``, ``bias_missing``, ``stride_dilation_swapped``,
-        ``height_width_swapped``, ``dilation_ignored``, or ``None``.
 
     See Also
     --------
     convbp.conv : the right answer.
-
-    Notes
-    -----
-    The forward pass and its output size are derived in :ref:`forward-arithmetic`;
-    correlation versus convolution in :ref:`correlation-convolution`.
 
     Examples
     --------
@@ -373,13 +353,13 @@ def check_conv_forward(fn, *, convention="convbp", raise_on_fail=False):
     >>> from convbp.exercises import check_conv_forward
     >>> check_conv_forward(convbp.conv).passed
     True
-    >>> def no_bias(x, w, b, stride=1, padding=0):
-    ...     return convbp.conv(x, w, stride=stride, padding=padding)
-    >>> check_conv_forward(no_bias).mistake
+    >>> def naive(x, w, b, conv_param):      # CS231n's signature; the bias left out
+    ...     s, p = conv_param["stride"], conv_param["pad"]
+    ...     return convbp.conv(x, w, stride=s, padding=p), (x, w, b, conv_param)
+    >>> check_conv_forward(naive, convention="cs231n").mistake
     'bias_missing'
     """
     checker = "check_conv_forward"
-    E.require_callable(checker, fn)
     _check_convention(checker, convention)
     cases = list(_forward_cases(_geometries(fn, convention)))
     return E.run(checker, fn, cases, _call_forward(convention), ("y",),
@@ -445,6 +425,7 @@ def _call_transpose(fn, case):
     return E.unpack_tuple(out, ("y",), E.fn_name(fn))
 
 
+@E.documented
 def check_conv_transpose(fn, *, raise_on_fail=False):
     """Check a learner's 2-D transposed convolution (PyTorch's ``conv_transpose2d``).
 
@@ -458,38 +439,24 @@ def check_conv_transpose(fn, *, raise_on_fail=False):
         ``y`` (N, C_out, H_out, W_out) with
         ``H_out = (H - 1)*s - 2p + d(k-1) + q + 1``. ``stride``, ``padding`` and
         ``output_padding`` are ints, ``output_padding < stride``.
-    raise_on_fail : bool
-        Raise ``AssertionError`` with the report instead of returning a failed result.
-
-    Returns
-    -------
-    CheckResult
-        ``.mistake`` is one of ``kernel_flipped``, ``stride_ignored``,
-        ``padding_ignored``, ``output_padding_ignored``, ``output_padding_on_low_side``,
-        or ``None``.
 
     See Also
     --------
-    convbp.conv_transpose : the right answer.
-
-    Notes
-    -----
-    Derived in :ref:`general-rule` (transposed convolution as the adjoint) and
-    :ref:`transposed-conv`.
+    convbp.conv_transpose : the right answer (PyTorch's ``conv_transpose2d``, no bias).
 
     Examples
     --------
     >>> import convbp
     >>> from convbp.exercises import check_conv_transpose
-    >>> check_conv_transpose(convbp.conv_transpose).passed
+    >>> check_conv_transpose(convbp.conv_transpose, raise_on_fail=True).passed
     True
     >>> def no_output_padding(x, w, stride=1, padding=0, output_padding=0):
     ...     return convbp.conv_transpose(x, w, stride=stride, padding=padding)
-    >>> check_conv_transpose(no_output_padding).mistake
-    'output_padding_ignored'
+    >>> r = check_conv_transpose(no_output_padding)
+    >>> r.passed, r.mistake
+    (False, 'output_padding_ignored')
     """
     checker = "check_conv_transpose"
-    E.require_callable(checker, fn)
     cases = list(_transpose_cases(E.accepts(fn, "dilation"), E.accepts(fn, "groups")))
     return E.run(checker, fn, cases, _call_transpose, ("y",),
                  covered="strides 2 and 3, padding, output_padding 0-2, non-square inputs",

@@ -112,19 +112,19 @@ CATALOGUE: dict[str, dict[str, Mistake]] = {
     "check_conv_transpose": _table(
         ("kernel_flipped",
          "the kernel's orientation is reversed: each input entry x[o] stamps w itself "
-         "(not flip(w)) at output position s*o - p_lo", "general-rule"),
+         "(not flip(w)) at output position s*o - p_lo", "transposed-conv"),
         ("stride_ignored",
          "the stride was left out: input entry o stamps the kernel at s*o - p_lo, "
-         "i.e. x is dilated by s first", "general-rule"),
+         "i.e. x is dilated by s first", "transposed-conv"),
         ("padding_ignored",
          "padding was ignored: in a transposed convolution `padding` REMOVES p_lo rows at the "
-         "start and p_hi rows at the end of the output", "general-rule"),
+         "start and p_hi rows at the end of the output", "transposed-conv"),
         ("output_padding_ignored",
          "output_padding was ignored: it adds that many rows at the END of the output "
-         "(the leftover rows of the convolution being transposed)", "general-rule"),
+         "(the leftover rows of the convolution being transposed)", "transposed-conv"),
         ("output_padding_on_low_side",
          "output_padding was added at the start: the extra rows belong at the high end "
-         "(they are the convolution's unread tail)", "general-rule"),
+         "(they are the convolution's unread tail)", "transposed-conv"),
     ),
     "check_pool_backward": _table(
         ("max_all_ties",
@@ -248,18 +248,18 @@ CATALOGUE: dict[str, dict[str, Mistake]] = {
     ),
     "check_sgd_step": _table(
         ("weight_decay_ignored",
-         "weight decay was ignored: g = dw + weight_decay * w", "training-cnn"),
+         "weight decay was ignored: grad = dw + weight_decay * w", "training-cnn"),
         ("weight_decay_after_momentum",
          "weight decay was added after the momentum buffer: PyTorch adds it to the gradient "
-         "first, g = dw + wd * w, v = momentum * v + g", "training-cnn"),
+         "first, grad = dw + wd * w, v = momentum * v + grad", "training-cnn"),
         ("lr_inside_velocity",
-         "the learning rate went into the velocity (v = momentum*v + lr*g, w -= v): PyTorch's "
-         "SGD keeps v = momentum*v + g and steps w -= lr*v", "training-cnn"),
+         "the learning rate went into the velocity (v = momentum*v + lr*grad, w -= v): "
+         "PyTorch's SGD keeps v = momentum*v + grad and steps w -= lr*v", "training-cnn"),
         ("momentum_dampened",
          "the gradient was dampened by (1 - momentum): PyTorch's default is "
-         "v = momentum*v + g", "training-cnn"),
+         "v = momentum*v + grad", "training-cnn"),
         ("weight_decay_sign",
-         "weight decay with the wrong sign: g = dw + weight_decay * w", "training-cnn"),
+         "weight decay with the wrong sign: grad = dw + weight_decay * w", "training-cnn"),
     ),
 }
 

@@ -11,6 +11,7 @@ __all__ = ["check_linear_backward", "check_softmax_cross_entropy", "check_sgd_st
 
 # ------------------------------------------------------------------------- linear
 
+@E.documented
 def check_linear_backward(fn, *, raise_on_fail=False):
     """Check a learner's fully connected layer backward pass ``fn(dy, x, w)``.
 
@@ -21,22 +22,11 @@ def check_linear_backward(fn, *, raise_on_fail=False):
         ``nn.Linear`` layout): ``x`` (N, D_in), ``w`` (D_out, D_in), ``dy`` (N, D_out);
         ``dx = dy @ w`` (N, D_in), ``dw = dy.T @ x`` (D_out, D_in),
         ``db = dy.sum(axis=0)`` (D_out,).
-    raise_on_fail : bool
-        Raise ``AssertionError`` with the report instead of returning a failed result.
-
-    Returns
-    -------
-    CheckResult
-        ``.mistake`` is one of ``weight_gradient_transposed``, ``bias_mean``,
-        ``batch_not_summed``, or ``None``.
 
     See Also
     --------
     convbp.nn.Linear : the layer, whose ``backward`` is the right answer.
-
-    Notes
-    -----
-    Derived in :ref:`whole-chain`.
+    check_conv_backward : the same three gradients for a convolution.
 
     Examples
     --------
@@ -61,7 +51,6 @@ def check_linear_backward(fn, *, raise_on_fail=False):
         cases.append(E.Case(f"x {x.shape} (N, D_in), w {w.shape} (D_out, D_in), dy {dy.shape}",
                             x.size, (dy, x, w), {}, R,
                             {key: {**R, **v} for key, v in wrong.items()}))
-    E.require_callable("check_linear_backward", fn)
 
     def call(f, case):
         return E.unpack_tuple(f(*E.copy_args(case.args)), ("dx", "dw", "db"), E.fn_name(f))
@@ -82,6 +71,7 @@ def _softmax_xent(logits, labels):
     return -logp[np.arange(n), labels].mean(), p, onehot
 
 
+@E.documented
 def check_softmax_cross_entropy(fn, *, raise_on_fail=False):
     """Check a learner's softmax cross-entropy loss and its gradient.
 
@@ -93,22 +83,10 @@ def check_softmax_cross_entropy(fn, *, raise_on_fail=False):
         ``-log softmax(logits)[i, labels[i]]`` (a scalar), ``dlogits``
         ``= (softmax(logits) - onehot(labels)) / N`` (N, K). One case has logits near
         1000: subtract each row's maximum before ``exp``.
-    raise_on_fail : bool
-        Raise ``AssertionError`` with the report instead of returning a failed result.
-
-    Returns
-    -------
-    CheckResult
-        ``.mistake`` is one of ``batch_not_averaged``, ``onehot_not_subtracted``,
-        ``gradient_sign``, ``no_max_subtraction``, or ``None``.
 
     See Also
     --------
     convbp.nn.softmax_cross_entropy : the right answer.
-
-    Notes
-    -----
-    Derived in :ref:`whole-chain`.
 
     Examples
     --------
@@ -144,7 +122,6 @@ def check_softmax_cross_entropy(fn, *, raise_on_fail=False):
                  + f", labels {labels.tolist()}")
         cases.append(E.Case(words, logits.size + (100 if shift else 0), (logits, labels), {},
                             R, {key: {**R, **v} for key, v in wrong.items()}))
-    E.require_callable("check_softmax_cross_entropy", fn)
 
     def call(f, case):
         with np.errstate(all="ignore"):
@@ -158,6 +135,7 @@ def check_softmax_cross_entropy(fn, *, raise_on_fail=False):
 
 # ------------------------------------------------------------------------- SGD
 
+@E.documented
 def check_sgd_step(fn, *, raise_on_fail=False):
     """Check a learner's SGD step with momentum and weight decay, as ``torch.optim.SGD``.
 
@@ -165,28 +143,16 @@ def check_sgd_step(fn, *, raise_on_fail=False):
     ----------
     fn : callable
         ``fn(w, dw, v, *, lr, momentum, weight_decay)`` returning ``(w_new, v_new)``:
-        ``g = dw + weight_decay * w``, ``v_new = momentum * v + g``,
+        ``grad = dw + weight_decay * w``, ``v_new = momentum * v + grad``,
         ``w_new = w - lr * v_new``. ``v`` is the momentum buffer (zeros before the
         first step, which makes the first step PyTorch's too); ``fn`` must not rely on
         changing ``w`` or ``v`` in place (the returned arrays are checked).
         This is ``torch.optim.SGD(params, lr, momentum, weight_decay=weight_decay)``
         with ``dampening=0`` and ``nesterov=False``.
-    raise_on_fail : bool
-        Raise ``AssertionError`` with the report instead of returning a failed result.
-
-    Returns
-    -------
-    CheckResult
-        ``.mistake`` is one of ``weight_decay_ignored``, ``weight_decay_after_momentum``,
-        ``lr_inside_velocity``, ``momentum_dampened``, ``weight_decay_sign``, or ``None``.
 
     See Also
     --------
     convbp.nn.SGD : the same update on a model's parameters.
-
-    Notes
-    -----
-    Derived in :ref:`training-cnn`.
 
     Examples
     --------
@@ -205,9 +171,9 @@ def check_sgd_step(fn, *, raise_on_fail=False):
         w, dw = rng.standard_normal(shape), rng.standard_normal(shape)
         v = np.zeros(shape) if zero_v else rng.standard_normal(shape)
 
-        def step(g, v_new=None, lr_in=False, after=False):
+        def step(grad, v_new=None, lr_in=False, after=False):
             if v_new is None:
-                v_new = m * v + g
+                v_new = m * v + grad
             if lr_in:
                 return dict(w=w - v_new, v=v_new)
             return dict(w=w - lr * (v_new + (wd * w if after else 0)), v=v_new)
@@ -217,13 +183,13 @@ def check_sgd_step(fn, *, raise_on_fail=False):
                  ("weight_decay_after_momentum", "after"): step(dw, after=True),
                  ("lr_inside_velocity", "v has lr"): step(None, m * v + lr * (dw + wd * w),
                                                           lr_in=True),
-                 ("momentum_dampened", "(1 - m) g"): step(None, m * v + (1 - m) * (dw + wd * w)),
+                 ("momentum_dampened", "(1 - m) grad"): step(
+                     None, m * v + (1 - m) * (dw + wd * w)),
                  ("weight_decay_sign", "minus"): step(dw - wd * w)}
         words = (f"w {shape}, lr {lr}, momentum {m}, weight_decay {wd}, "
                  + ("v = 0 (first step)" if zero_v else "v from earlier steps"))
         cases.append(E.Case(words, w.size, (w, dw, v), dict(lr=lr, momentum=m,
                                                              weight_decay=wd), R, wrong))
-    E.require_callable("check_sgd_step", fn)
 
     def call(f, case):
         w, dw, v = E.copy_args(case.args)

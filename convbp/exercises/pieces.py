@@ -33,6 +33,7 @@ def _dilate_all(a, s):
     return dilate(a, s, axes=range(a.ndim))
 
 
+@E.documented
 def check_dilate(fn, *, raise_on_fail=False):
     """Check a learner's ``dilate(a, s)``: ``s - 1`` zeros between neighbouring entries.
 
@@ -44,22 +45,10 @@ def check_dilate(fn, *, raise_on_fail=False):
         ``s*(n - 1) + 1`` long and ``a[i]`` sits at ``s*i``. (This is
         :func:`convbp.dilate` with ``axes`` = all axes; the book applies it to the
         spatial axes of ``dy``.)
-    raise_on_fail : bool
-        Raise ``AssertionError`` with the report instead of returning a failed result.
-
-    Returns
-    -------
-    CheckResult
-        ``.mistake`` is one of ``trailing_zeros``, ``too_many_zeros``,
-        ``one_axis_only``, or ``None``.
 
     See Also
     --------
     convbp.dilate : the right answer (on chosen axes).
-
-    Notes
-    -----
-    Derived in :ref:`backward-strided`.
 
     Examples
     --------
@@ -94,7 +83,6 @@ def check_dilate(fn, *, raise_on_fail=False):
                         size=lambda it: it[0].size * 10 + it[1])
     for c in cases:      # same variant names in every case (1-D arrays have one axis)
         c.wrong.setdefault(("one_axis_only", "axis 1"), c.wrong[("one_axis_only", "axis 0")])
-    E.require_callable("check_dilate", fn)
     return E.run("check_dilate", fn, cases, _call_positional(("d",)), ("d",),
                  covered="1-D and 2-D arrays, s = 1, 2, 3, length-1 axes",
                  raise_on_fail=raise_on_fail)
@@ -102,6 +90,7 @@ def check_dilate(fn, *, raise_on_fail=False):
 
 # ------------------------------------------------------------------------- flip
 
+@E.documented
 def check_flip(fn, *, raise_on_fail=False):
     """Check a learner's ``flip(w)``: the kernel reversed along every spatial axis.
 
@@ -111,14 +100,6 @@ def check_flip(fn, *, raise_on_fail=False):
         ``fn(w)`` for ``w`` of shape ``(C_out, C_in, *k)`` with one or two spatial axes,
         returning ``w`` reversed along the spatial axes only (a 180-degree rotation of
         each 2-D kernel), as :func:`convbp.flip`.
-    raise_on_fail : bool
-        Raise ``AssertionError`` with the report instead of returning a failed result.
-
-    Returns
-    -------
-    CheckResult
-        ``.mistake`` is one of ``one_axis_only``, ``channels_flipped``,
-        ``transposed_not_flipped``, or ``None``.
 
     See Also
     --------
@@ -153,7 +134,6 @@ def check_flip(fn, *, raise_on_fail=False):
 
     cases = _cases_from(items, lambda w: f"w of shape {w.shape}", lambda w: (w,),
                         lambda w: dict(w=flip(w)), wrong, size=lambda w: w.size)
-    E.require_callable("check_flip", fn)
     return E.run("check_flip", fn, cases, _call_positional(("w",)), ("w",),
                  covered="2-D kernels (square and not) and a 1-D kernel",
                  raise_on_fail=raise_on_fail)
@@ -183,6 +163,7 @@ def _geom(it):
     return conv_geometry("check", (n,), (k,), s, (p,), d)
 
 
+@E.documented
 def check_backward_padding(fn, *, raise_on_fail=False):
     """Check a learner's padding of the dilated delta for the input gradient.
 
@@ -193,23 +174,10 @@ def check_backward_padding(fn, *, raise_on_fail=False):
         ``(p_lo, p_hi)`` of ints, returning ``(P_lo, P_hi)`` =
         ``(d(k-1) - p_lo, d(k-1) - p_hi + r)`` with
         ``r = (n + p_lo + p_hi - d(k-1) - 1) mod s`` (a negative value means cropping).
-    raise_on_fail : bool
-        Raise ``AssertionError`` with the report instead of returning a failed result.
-
-    Returns
-    -------
-    CheckResult
-        ``.mistake`` is one of ``leftover_rows``, ``leftover_on_low_side``,
-        ``dilation_ignored``, ``padding_not_subtracted``, ``padding_sides_swapped``,
-        or ``None``.
 
     See Also
     --------
     convbp.geometry.ConvGeometry.dx_padding : the right answer.
-
-    Notes
-    -----
-    Derived in :ref:`backward-strided` and :ref:`general-rule`.
 
     Examples
     --------
@@ -239,13 +207,13 @@ def check_backward_padding(fn, *, raise_on_fail=False):
         return {key: dict(P_lo=np.array(a), P_hi=np.array(b)) for key, (a, b) in pairs.items()}
 
     cases = _cases_from(_AXES, _axis_words, lambda it: it, right, wrong)
-    E.require_callable("check_backward_padding", fn)
     return E.run("check_backward_padding", fn, cases, _call_positional(("P_lo", "P_hi")),
                  ("P_lo", "P_hi"), covered="strides 1-4, dilation 1-3, asymmetric padding, "
                  "leftover rows 0-2, padding wider than the kernel",
                  raise_on_fail=raise_on_fail)
 
 
+@E.documented
 def check_output_size(fn, *, raise_on_fail=False):
     """Check a learner's output size and leftover count along one axis.
 
@@ -256,22 +224,10 @@ def check_output_size(fn, *, raise_on_fail=False):
         ``(p_lo, p_hi)``, returning ``(O, r)``:
         ``O = floor((n + p_lo + p_hi - d(k-1) - 1)/s) + 1`` outputs and
         ``r = (n + p_lo + p_hi - d(k-1) - 1) mod s`` leftover (unread) padded rows.
-    raise_on_fail : bool
-        Raise ``AssertionError`` with the report instead of returning a failed result.
-
-    Returns
-    -------
-    CheckResult
-        ``.mistake`` is one of ``ceil_not_floor``, ``missing_plus_one``,
-        ``dilation_ignored``, ``padding_one_side``, ``remainder_wrong``, or ``None``.
 
     See Also
     --------
     convbp.geometry.conv_output_size, convbp.geometry.ConvGeometry.remainder
-
-    Notes
-    -----
-    Derived in :ref:`forward-arithmetic`.
 
     Examples
     --------
@@ -283,14 +239,14 @@ def check_output_size(fn, *, raise_on_fail=False):
     True
     """
     def right(it):
-        g = _geom(it)
-        return dict(O=np.array(g.out_size[0]), r=np.array(g.remainder[0]))
+        geom = _geom(it)
+        return dict(O=np.array(geom.out_size[0]), r=np.array(geom.remainder[0]))
 
     def wrong(it):
         n, k, s, (pl, ph), d = it
         L, e1 = n + pl + ph, d * (k - 1)
-        g = _geom(it)
-        O, r = g.out_size[0], g.remainder[0]
+        geom = _geom(it)
+        O, r = geom.out_size[0], geom.remainder[0]
         pairs = {("ceil_not_floor", "ceil"): (math.ceil((L - e1 - 1) / s) + 1, r),
                  ("missing_plus_one", "no +1"): ((L - e1 - 1) // s, r),
                  ("dilation_ignored", "k"): ((L - k) // s + 1, (L - k) % s),
@@ -303,7 +259,6 @@ def check_output_size(fn, *, raise_on_fail=False):
         return {key: dict(O=np.array(a), r=np.array(b)) for key, (a, b) in pairs.items()}
 
     cases = _cases_from(_AXES, _axis_words, lambda it: it, right, wrong)
-    E.require_callable("check_output_size", fn)
     return E.run("check_output_size", fn, cases, _call_positional(("O", "r")), ("O", "r"),
                  covered="strides 1-4, dilation 1-3, asymmetric padding, leftover rows 0-2",
                  raise_on_fail=raise_on_fail)
@@ -334,11 +289,11 @@ def _check_1d(checker, fn, flipped, raise_on_fail):
     cases = _cases_from(items, lambda it: f"x of length {len(it[0])}, w of length {len(it[1])}",
                         lambda it: it, lambda it: dict(y=_conv1d(it[0], orient(it[1]))),
                         wrong, size=lambda it: it[0].size)
-    E.require_callable(checker, fn)
     return E.run(checker, fn, cases, _call_positional(("y",)), ("y",),
                  covered="kernels of length 1-4, one with k = n", raise_on_fail=raise_on_fail)
 
 
+@E.documented
 def check_correlate1d(fn, *, raise_on_fail=False):
     """Check a learner's 1-D valid cross-correlation ``fn(x, w) -> y``.
 
@@ -348,22 +303,10 @@ def check_correlate1d(fn, *, raise_on_fail=False):
         ``fn(x, w)`` for 1-D arrays ``x`` (length n) and ``w`` (length k <= n),
         returning ``y[o] = sum_m w[m] * x[o + m]``, length ``n - k + 1``
         (``np.correlate(x, w, "valid")``).
-    raise_on_fail : bool
-        Raise ``AssertionError`` with the report instead of returning a failed result.
-
-    Returns
-    -------
-    CheckResult
-        ``.mistake`` is one of ``kernel_flipped``, ``full_not_valid``,
-        ``off_by_one_length``, or ``None``.
 
     See Also
     --------
     convbp.conv : the same operation on ``(N, C, *spatial)`` arrays.
-
-    Notes
-    -----
-    Derived in :ref:`correlation-convolution`.
 
     Examples
     --------
@@ -377,39 +320,32 @@ def check_correlate1d(fn, *, raise_on_fail=False):
     return _check_1d("check_correlate1d", fn, False, raise_on_fail)
 
 
+@E.documented
 def check_convolve1d(fn, *, raise_on_fail=False):
     """Check a learner's 1-D valid convolution ``fn(x, w) -> y``.
+
+    The same cases as :func:`check_correlate1d`, with the kernel flipped.
 
     Parameters
     ----------
     fn : callable
-        ``fn(x, w)`` for 1-D arrays ``x`` (length n) and ``w`` (length k <= n),
-        returning ``y[o] = sum_m w[k - 1 - m] * x[o + m]``, length ``n - k + 1``
-        (``np.convolve(x, w, "valid")``).
-    raise_on_fail : bool
-        Raise ``AssertionError`` with the report instead of returning a failed result.
-
-    Returns
-    -------
-    CheckResult
-        ``.mistake`` is one of ``kernel_not_flipped``, ``full_not_valid``,
-        ``off_by_one_length``, or ``None``.
+        Returning ``y[o] = sum_m w[k - 1 - m] * x[o + m]`` (``np.convolve(x, w,
+        "valid")``) for 1-D arrays ``x`` and ``w`` as in :func:`check_correlate1d`.
 
     See Also
     --------
     convbp.flip, convbp.conv : a convolution is a correlation with the flipped kernel.
 
-    Notes
-    -----
-    Derived in :ref:`correlation-convolution`.
-
     Examples
     --------
     >>> import numpy as np
     >>> from convbp.exercises import check_convolve1d
-    >>> check_convolve1d(lambda x, w: np.convolve(x, w, "valid")).passed
+    >>> def mine(x, w):                   # the correlation with the flipped kernel
+    ...     return np.correlate(x, w[::-1], "valid")
+    >>> check_convolve1d(mine).passed
     True
-    >>> check_convolve1d(lambda x, w: np.correlate(x, w, "valid")).mistake
-    'kernel_not_flipped'
+    >>> r = check_convolve1d(lambda x, w: np.correlate(x, w, "valid"))
+    >>> r.passed, r.mistake
+    (False, 'kernel_not_flipped')
     """
     return _check_1d("check_convolve1d", fn, True, raise_on_fail)

@@ -42,21 +42,21 @@ def _loop_pool_backward(dy, x, k, step, kind, rule="first", accumulate=True,
                     if xs.size == 0:            # a window past the end: nothing to add
                         continue
                     if kind == "avg":
-                        g = np.full(xs.shape, dy[i, j, a, b] / div)
+                        share = np.full(xs.shape, dy[i, j, a, b] / div)
                     else:
                         mask = xs == xs.max()
                         if rule != "all":
                             flat = np.flatnonzero(mask)
                             mask = np.zeros_like(mask)
                             mask.flat[flat[0] if rule == "first" else flat[-1]] = True
-                        g = mask * dy[i, j, a, b]
+                        share = mask * dy[i, j, a, b]
                     if accumulate:
-                        dx[win] += g
+                        dx[win] += share
                     elif whole_window:
-                        dx[win] = g
+                        dx[win] = share
                     else:
-                        sel = g != 0 if kind == "max" else np.ones(g.shape, bool)
-                        dx[win][sel] = g[sel]
+                        sel = share != 0 if kind == "max" else np.ones(share.shape, bool)
+                        dx[win][sel] = share[sel]
     return dx
 
 
@@ -101,6 +101,7 @@ def _call_pool(fn, case):
     return E.unpack_tuple(out, ("dx",), E.fn_name(fn))
 
 
+@E.documented
 def check_pool_backward(fn, *, kind="max", raise_on_fail=False):
     """Check a learner's 2-D max- or average-pooling backward pass; name the mistake.
 
@@ -116,14 +117,6 @@ def check_pool_backward(fn, *, kind="max", raise_on_fail=False):
         row-major order (PyTorch's and ``np.argmax``'s choice) and the last are both
         accepted.
     kind : {"max", "avg"}
-    raise_on_fail : bool
-        Raise ``AssertionError`` with the report instead of returning a failed result.
-
-    Returns
-    -------
-    CheckResult
-        ``.mistake`` is one of ``max_all_ties`` (max), ``avg_wrong_count`` (avg),
-        ``overwrite_not_accumulate``, ``stride_ignored``, or ``None``.
 
     See Also
     --------
@@ -132,13 +125,15 @@ def check_pool_backward(fn, *, kind="max", raise_on_fail=False):
     Notes
     -----
     Derived in :ref:`pooling-activations`. The cases have overlapping windows (where
-    ``=`` instead of ``+=`` shows) and integer inputs with tied maxima.
+    ``=`` instead of ``+=`` shows) and integer inputs with tied maxima. The mistake
+    ``max_all_ties`` is named with ``kind="max"`` only, ``avg_wrong_count`` with
+    ``kind="avg"`` only.
 
     Examples
     --------
     >>> import numpy as np, convbp
     >>> from convbp.exercises import check_pool_backward
-    >>> check_pool_backward(convbp.max_pool_backward).passed
+    >>> check_pool_backward(convbp.avg_pool_backward, kind="avg").passed
     True
     >>> def all_ties(dy, x, kernel_size, stride=None):
     ...     s = stride or kernel_size
@@ -154,7 +149,6 @@ def check_pool_backward(fn, *, kind="max", raise_on_fail=False):
     'max_all_ties'
     """
     checker = "check_pool_backward"
-    E.require_callable(checker, fn)
     if kind not in ("max", "avg"):
         raise ValueError(f"{checker}: kind must be 'max' or 'avg', got {kind!r}")
     cases = list(_pool_cases(kind))
@@ -187,6 +181,7 @@ def _call_relu(fn, case):
     return E.unpack_tuple(fn(dy, x), ("dx",), E.fn_name(fn))
 
 
+@E.documented
 def check_relu_backward(fn, *, raise_on_fail=False):
     """Check a learner's ReLU backward pass ``fn(dy, x) -> dx``.
 
@@ -196,32 +191,20 @@ def check_relu_backward(fn, *, raise_on_fail=False):
         ``fn(dy, x)`` returning ``dx = dy * (x > 0)`` for ``y = max(x, 0)``; arrays of any
         shape (tested with (N, C, H, W) and 1-D). At ``x = 0`` the derivative is taken
         as 0, as in PyTorch.
-    raise_on_fail : bool
-        Raise ``AssertionError`` with the report instead of returning a failed result.
-
-    Returns
-    -------
-    CheckResult
-        ``.mistake`` is one of ``mask_from_gradient``, ``gradient_at_zero``,
-        ``mask_not_multiplied``, or ``None``.
 
     See Also
     --------
     convbp.nn.ReLU : the layer, whose ``backward`` is the right answer.
-
-    Notes
-    -----
-    Derived in :ref:`pooling-activations`.
 
     Examples
     --------
     >>> from convbp.exercises import check_relu_backward
     >>> check_relu_backward(lambda dy, x: dy * (x > 0)).passed
     True
-    >>> check_relu_backward(lambda dy, x: dy * (dy > 0)).mistake
-    'mask_from_gradient'
+    >>> r = check_relu_backward(lambda dy, x: dy * (dy > 0))     # the mask of dy
+    >>> r.passed, r.mistake
+    (False, 'mask_from_gradient')
     """
     checker = "check_relu_backward"
-    E.require_callable(checker, fn)
     return E.run(checker, fn, _relu_cases(), _call_relu, ("dx",),
                  covered="4-D and 1-D arrays with exact zeros", raise_on_fail=raise_on_fail)

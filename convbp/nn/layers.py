@@ -422,7 +422,8 @@ class MaxPool(_Pool):
 
     See Also
     --------
-    AvgPool, convbp.max_pool
+    AvgPool : average pooling over the same windows.
+    convbp.max_pool, convbp.max_pool_backward : the functions it calls.
 
     Examples
     --------
@@ -457,9 +458,8 @@ class AvgPool(_Pool):
 
     Parameters
     ----------
-    kernel_size : int or tuple of int
-    stride : int or tuple of int, optional
-    padding : int, tuple of int, or tuple of (int, int)
+    kernel_size, stride, padding
+        As for :class:`MaxPool`.
 
     See Also
     --------
@@ -469,11 +469,11 @@ class AvgPool(_Pool):
     --------
     >>> import numpy as np
     >>> from convbp.nn import AvgPool
-    >>> pool = AvgPool(2)
+    >>> pool = AvgPool(2, stride=1)                   # overlapping windows
     >>> pool.forward(np.array([[[1.0, 3.0, 5.0, 7.0]]]))
-    array([[[2., 6.]]])
-    >>> pool.backward(np.array([[[1.0, 10.0]]]))
-    array([[[0.5, 0.5, 5. , 5. ]]])
+    array([[[2., 4., 6.]]])
+    >>> pool.backward(np.array([[[1.0, 10.0, 100.0]]]))
+    array([[[ 0.5,  5.5, 55. , 50. ]]])
     """
 
     def forward(self, x):

@@ -1,14 +1,14 @@
 r"""Stochastic gradient descent, step for step the update of ``torch.optim.SGD``.
 
 A gradient is not an update: ``dw`` says how the loss changes with ``w``; the
-optimiser decides how far to move. For every parameter ``p`` with gradient ``g``
+optimiser decides how far to move. For every parameter ``p`` with gradient ``grad``
 (``dampening=0``, ``nesterov=False``, PyTorch's defaults)::
 
-    g   = g + weight_decay * p              (if weight_decay != 0)
-    buf = g                                 (first step)
-    buf = momentum * buf + g                (later steps; if momentum != 0)
-    g   = buf                               (if momentum != 0)
-    p   = p - lr * g                        (in place)
+    grad = grad + weight_decay * p          (if weight_decay != 0)
+    buf  = grad                             (first step)
+    buf  = momentum * buf + grad            (later steps; if momentum != 0)
+    grad = buf                              (if momentum != 0)
+    p    = p - lr * grad                    (in place)
 
 Weight decay applies to every parameter, biases included (PyTorch's behaviour
 when it is given ``model.parameters()``). The book's chapter :ref:`whole-chain`
@@ -69,9 +69,9 @@ class SGD:
     >>> _ = layer.forward(np.array([[2.0, 3.0]]))
     >>> _ = layer.backward(np.array([[1.0]]))           # dw = [[2, 3]], db = [1]
     >>> opt = SGD(layer, lr=0.1, momentum=0.9)
-    >>> opt.step(); layer.w, layer.b                  # p - lr * g
+    >>> opt.step(); layer.w, layer.b                  # p - lr * grad
     (array([[ 0.8, -1.3]]), array([0.4]))
-    >>> opt.step(); layer.w                           # buf = 0.9 * g + g
+    >>> opt.step(); layer.w                           # buf = 0.9 * grad + grad
     array([[ 0.42, -1.87]])
     """
 
@@ -90,23 +90,23 @@ class SGD:
         """Update every parameter in place from its current gradient."""
         for k, (layer, name) in enumerate(self.params):
             p = getattr(layer, name)
-            g = getattr(layer, "d" + name)
-            if g is None:
+            grad = getattr(layer, "d" + name)
+            if grad is None:
                 raise ValueError(f"SGD.step: {layer!r}.d{name} is None: call backward "
                                  f"before step")
-            if g.shape != p.shape:
+            if grad.shape != p.shape:
                 raise ValueError(f"SGD.step: {layer!r}.d{name} must have the shape of "
-                                 f"{name} {p.shape}, got {g.shape}")
+                                 f"{name} {p.shape}, got {grad.shape}")
             if self.weight_decay != 0:
-                g = g + self.weight_decay * p
+                grad = grad + self.weight_decay * p
             if self.momentum != 0:
                 if self.buffers[k] is None:
-                    self.buffers[k] = np.array(g, dtype=p.dtype)     # a copy
+                    self.buffers[k] = np.array(grad, dtype=p.dtype)     # a copy
                 else:
                     self.buffers[k] *= self.momentum
-                    self.buffers[k] += g
-                g = self.buffers[k]
-            p -= self.lr * g
+                    self.buffers[k] += grad
+                grad = self.buffers[k]
+            p -= self.lr * grad
 
     def __repr__(self):
         return (f"SGD(lr={self.lr:g}, momentum={self.momentum:g}, "

@@ -146,6 +146,11 @@ def _partial(N: Notation, base: IndexedBase, index) -> sympy.Symbol:
     return sympy.Symbol(r"\frac{\partial L}{\partial %s}" % sympy.latex(base[tuple(index)]))
 
 
+def _steps(lhs, *rows) -> list[Step]:
+    """One :class:`Step` ``lhs = rhs`` per ``(name, rhs, note)`` row."""
+    return [Step(name, Eq(lhs, rhs, evaluate=False), note) for name, rhs, note in rows]
+
+
 def _index_simplify(expr, keep):
     """``keep + factor(rest)``: e.g. ``a + d*(k - m - 1)`` rather than ``a - d*m + d*k - d``."""
     return keep + sympy.factor(sympy.expand(expr - keep))
@@ -247,18 +252,18 @@ def dx_steps(ndim: int = 1) -> list[Step]:
         lambda e: isinstance(e, Indexed) and e.base in (N.w, N.delta_pad),
         lambda e: (N.w_flip[tuple(sympy.expand(k - 1 - i) for k, i in zip(N.k, e.indices))]
                    if e.base == N.w else N.delta_pad[tuple(sympy.expand(i) for i in e.indices)]))
-    return [
-        Step("chain rule", Eq(lhs, chain_rule, evaluate=False),
-             "SymPy's diff of L: one Kronecker delta per (o, m) pair that reads x_a."),
-        Step("sum over o", Eq(lhs, one_o, evaluate=False),
-             "For each tap at most one o reads x_a, and only if s divides a + p_lo - d m."),
-        Step("dilate", Eq(lhs, dilated, evaluate=False),
-             "The divisibility test is the dilated gradient: s - 1 zeros between entries."),
-        Step("pad", Eq(lhs, padded, evaluate=False),
-             "Shift by P_lo = d(k-1) - p_lo: the dilated gradient padded on the left."),
-        Step("flip", Eq(lhs, flipped, evaluate=False),
-             "m' = k - 1 - m: a stride-1, dilation-d correlation with the flipped kernel."),
-    ]
+    return _steps(
+        lhs,
+        ("chain rule", chain_rule,
+         "SymPy's diff of L: one Kronecker delta per (o, m) pair that reads x_a."),
+        ("sum over o", one_o,
+         "For each tap at most one o reads x_a, and only if s divides a + p_lo - d m."),
+        ("dilate", dilated,
+         "The divisibility test is the dilated gradient: s - 1 zeros between entries."),
+        ("pad", padded,
+         "Shift by P_lo = d(k-1) - p_lo: the dilated gradient padded on the left."),
+        ("flip", flipped,
+         "m' = k - 1 - m: a stride-1, dilation-d correlation with the flipped kernel."))
 
 
 def naive_collapse(ndim: int = 1) -> Step:
@@ -315,17 +320,13 @@ def dw_steps(ndim: int = 1) -> list[Step]:
                                                in zip(N.t, N.d, N.m, N.p_lo))], *t_limits)
     padded = Sum(N.delta_dil[N.t] * N.x_pad[tuple(d * m + t for d, m, t
                                                   in zip(N.d, N.m, N.t))], *t_limits)
-    return [
-        Step("chain rule", Eq(lhs, chain_rule, evaluate=False),
-             "SymPy's diff of L: a Kronecker delta in the taps."),
-        Step("sum over taps", Eq(lhs, one_tap, evaluate=False),
-             "Every output o reads x through tap m exactly once."),
-        Step("dilate", Eq(lhs, dilated, evaluate=False),
-             "t = s o: the dilated gradient, zero off the multiples of s."),
-        Step("pad", Eq(lhs, padded, evaluate=False),
-             "x^pad_u = x_{u - p_lo}: a correlation of the padded input with the dilated "
-             "gradient at stride d."),
-    ]
+    return _steps(
+        lhs,
+        ("chain rule", chain_rule, "SymPy's diff of L: a Kronecker delta in the taps."),
+        ("sum over taps", one_tap, "Every output o reads x through tap m exactly once."),
+        ("dilate", dilated, "t = s o: the dilated gradient, zero off the multiples of s."),
+        ("pad", padded, "x^pad_u = x_{u - p_lo}: a correlation of the padded input with "
+         "the dilated gradient at stride d."))
 
 
 class Leftover(NamedTuple):

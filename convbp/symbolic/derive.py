@@ -4,19 +4,21 @@ r"""Every gradient of one small convolution, derived by SymPy from the forward p
 symbol for every input pixel, kernel tap, bias and upstream-gradient entry, and lets
 SymPy differentiate the scalar
 
-.. math:: L = \sum_{c,o} \delta_{c,o}\, y_{c,o},
-          \qquad y_{c,o} = b_c + \sum_{c'} \sum_m w_{c,c',m}\, x_{g(c)+c',\; s o + d m - p_{lo}}
+.. math:: L = \sum_{j,o} \delta_{j,o}\, y_{j,o},
+          \qquad y_{j,o} = b_j + \sum_{c} \sum_m w_{j,c,m}\,
+          x_{g C_{in}/G + c,\; s o + d m - p_{lo}}
 
-(``delta`` = :math:`\partial L/\partial y` is the upstream gradient, arbitrary), so that
-:math:`\partial L/\partial x`, :math:`\partial L/\partial w` and
-:math:`\partial L/\partial b` are exactly the backward pass of the convolution. Nothing
-of the backward rule is typed in: SymPy is the source of truth, and the tests compare
-its result with the fast NumPy code (:func:`convbp.conv_backward`).
+(:math:`g` the group of output channel :math:`j`; :math:`\delta = \partial L/\partial y`
+is the upstream gradient, code ``dy``, arbitrary), so that :math:`\partial L/\partial x`,
+:math:`\partial L/\partial w` and :math:`\partial L/\partial b` are exactly the backward
+pass of the convolution. Nothing of the backward rule is typed in: SymPy is the source
+of truth, and the tests compare its result with the fast NumPy code
+(:func:`convbp.conv_backward`).
 
 Differentiating sparsely. ``diff`` is linear, so
 
-.. math:: \frac{\partial L}{\partial v} = \sum_{c,o} \delta_{c,o}
-          \sum_{\text{terms } t \text{ of } y_{c,o} \text{ containing } v}
+.. math:: \frac{\partial L}{\partial v} = \sum_{j,o} \delta_{j,o}
+          \sum_{\text{terms } t \text{ of } y_{j,o} \text{ containing } v}
           \frac{\partial t}{\partial v}
 
 for any symbol ``v``; every other term has derivative zero. An index
@@ -48,9 +50,10 @@ __all__ = ["derive", "Derivation", "Evaluation"]
 OP = "derive"
 
 # Order of the symbols inside a printed term and of the terms inside a printed sum:
-# b first (in y), then delta (so that gradient sums run over the output positions), w, x.
-_RANK = {"b": -1, "delta": 0, "w": 1, "x": 2}
-_LATEX = {"x": "x", "w": "w", "b": "b", "delta": r"\delta", "y": "y"}
+# b first (in y), then dy (so that gradient sums run over the output positions), w, x.
+_RANK = {"b": -1, "dy": 0, "w": 1, "x": 2}
+# How each array's symbols print: dy is the book's delta.
+_LATEX = {"x": "x", "w": "w", "b": "b", "dy": r"\delta", "y": "y"}
 _GROUPS = ("y", "dx", "dw", "db")
 
 
@@ -69,7 +72,7 @@ class Evaluation(NamedTuple):
     db : ndarray, shape (C_out,)
         Summed over the batch when the arrays carry one.
     y : ndarray
-        Same shape as the ``delta`` passed: the forward output.
+        Same shape as the ``dy`` passed: the forward output.
     """
 
     dx: np.ndarray
@@ -101,9 +104,10 @@ class Derivation:
     x : ndarray of Symbol, shape (*spatial) or (C_in, *spatial)
     w : ndarray of Symbol, shape (*kernel) or (C_out, C_in // groups, *kernel)
     b : ndarray of Symbol, shape (C_out,)
-    delta : ndarray of Symbol, shape (*out) or (C_out, *out)
-        The upstream gradient :math:`\delta = \partial L / \partial y`.
-    y : ndarray of Expr, shape of ``delta``
+    dy : ndarray of Symbol, shape (*out) or (C_out, *out)
+        The upstream gradient :math:`\delta = \partial L / \partial y` (also available
+        as ``delta``, the name of the book's formulas).
+    y : ndarray of Expr, shape of ``dy``
         The forward pass.
     dx, dw, db : ndarray of Expr, shapes of ``x``, ``w``, ``b``
         :math:`\partial L / \partial x`, :math:`\partial L / \partial w`,
@@ -133,20 +137,21 @@ class Derivation:
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.L = sympy.Symbol("L", real=True)
         self._squeeze = in_channels == out_channels == 1
-        g, c_in, c_out = geometry, in_channels, out_channels
+        geom, c_in, c_out = geometry, in_channels, out_channels
         drop = 2 if self._squeeze else 0
-        # X, W, D, B, Y are the book's x, w, delta, b, y. These full arrays always carry
-        # the channel axes; the public attributes (self.x, ...) drop them for one channel.
-        X = _symbols("x", (c_in, *g.in_size), drop // 2)
-        W = _symbols("w", (c_out, c_in // groups, *g.kernel_size), drop)
-        D = _symbols("delta", (c_out, *g.out_size), drop // 2)
+        # X, W, D, B, Y are the book's x, w, delta (code dy), b, y. These full arrays always
+        # carry the channel axes; the public attributes (self.x, ...) drop them for one
+        # channel.
+        X = _symbols("x", (c_in, *geom.in_size), drop // 2)
+        W = _symbols("w", (c_out, c_in // groups, *geom.kernel_size), drop)
+        D = _symbols("dy", (c_out, *geom.out_size), drop // 2)
         B = _symbols("b", (c_out,), drop // 2)
         Y, terms = self._forward(X, W, B)
-        self._full = {"x": X, "w": W, "delta": D, "b": B, "y": Y}
+        self._full = {"x": X, "w": W, "dy": D, "b": B, "y": Y}
         self._full.update(self._backward(terms, D, {"dx": X, "dw": W, "db": B}))
         self._where = {}   # symbol -> (kind, public index)
         self._key = {}     # symbol -> (rank, full index): printing order
-        for kind in ("x", "w", "delta", "b"):
+        for kind in ("x", "w", "dy", "b"):
             for idx, sym in np.ndenumerate(self._full[kind]):
                 self._key[sym] = (_RANK[kind], idx)
                 self._where[sym] = (kind, self._public_index(kind, idx))
@@ -157,29 +162,29 @@ class Derivation:
 
     def _forward(self, X, W, B):
         """``y`` entry by entry from the forward formula; also every term of every ``y``."""
-        g = self.geometry
-        c_out, cg_in = W.shape[:2]
-        per_group = c_out // self.groups
-        Y = np.empty((c_out, *g.out_size), dtype=object)
+        geom = self.geometry
+        c_out, c_in_g = W.shape[:2]
+        c_out_g = c_out // self.groups
+        Y = np.empty((c_out, *geom.out_size), dtype=object)
         terms = []  # (index of y, one term of y)
-        for co in range(c_out):
-            first_in = (co // per_group) * cg_in
-            for o in np.ndindex(*g.out_size):
-                y_terms = [B[co]]
-                for ci in range(cg_in):
-                    for m in np.ndindex(*g.kernel_size):
+        for j in range(c_out):
+            g = j // c_out_g                 # the group of output channel j
+            for o in np.ndindex(*geom.out_size):
+                y_terms = [B[j]]
+                for c_g in range(c_in_g):      # input channel g*c_in_g + c_g
+                    for m in np.ndindex(*geom.kernel_size):
                         # the input position read by tap m at output o: s*o + d*m - p_lo
-                        pos = tuple(s * oo + d * mm - lo for s, oo, d, mm, (lo, _)
-                                    in zip(g.stride, o, g.dilation, m, g.padding))
-                        if all(0 <= p < n for p, n in zip(pos, g.in_size)):
-                            y_terms.append(W[(co, ci, *m)] * X[(first_in + ci, *pos)])
-                Y[(co, *o)] = sympy.Add(*y_terms)
-                terms.extend(((co, *o), t) for t in y_terms)
+                        a = tuple(s * oo + d * mm - lo for s, oo, d, mm, (lo, _)
+                                  in zip(geom.stride, o, geom.dilation, m, geom.padding))
+                        if all(0 <= ai < n for ai, n in zip(a, geom.in_size)):
+                            y_terms.append(W[(j, c_g, *m)] * X[(g * c_in_g + c_g, *a)])
+                Y[(j, *o)] = sympy.Add(*y_terms)
+                terms.extend(((j, *o), t) for t in y_terms)
         return Y, terms
 
     @staticmethod
     def _backward(terms, D, wrt: dict) -> dict:
-        """dL/dv = sum over the terms t of y_o that contain v of delta_o * diff(t, v)."""
+        """dL/dv = sum over the terms t of y_o that contain v of dy_o * diff(t, v)."""
         uses = defaultdict(list)          # symbol -> [(index of y, term containing it)]
         for o, term in terms:
             for sym in term.free_symbols:
@@ -206,9 +211,9 @@ class Derivation:
     x = property(lambda self: self._public("x"), doc="Input symbols.")
     w = property(lambda self: self._public("w"), doc="Kernel symbols.")
     b = property(lambda self: self._public("b"), doc="Bias symbols, shape (C_out,).")
-    dy = property(lambda self: self._public("delta"),
+    dy = property(lambda self: self._public("dy"),
                   doc="Upstream-gradient symbols (the book's delta, code ``dy``).")
-    delta = property(lambda self: self._public("delta"),
+    delta = property(lambda self: self._public("dy"),
                      doc="Same as :attr:`dy` (the name used in the book's formulas).")
     y = property(lambda self: self._public("y"), doc="Forward expressions.")
     dx = property(lambda self: self._public("dx"), doc="dL/dx expressions.")
@@ -216,9 +221,9 @@ class Derivation:
     db = property(lambda self: self._public("db"), doc="dL/db expressions, shape (C_out,).")
 
     def __repr__(self):
-        g = self.geometry
-        return (f"Derivation(input_size={g.in_size}, kernel_size={g.kernel_size}, "
-                f"stride={g.stride}, padding={g.padding}, dilation={g.dilation}, "
+        geom = self.geometry
+        return (f"Derivation(input_size={geom.in_size}, kernel_size={geom.kernel_size}, "
+                f"stride={geom.stride}, padding={geom.padding}, dilation={geom.dilation}, "
                 f"in_channels={self.in_channels}, out_channels={self.out_channels}, "
                 f"groups={self.groups})")
 
@@ -309,7 +314,7 @@ class Derivation:
         """Which upstream-gradient entries and which kernel taps (or inputs) reach one entry.
 
         Read off the derived expression ``dx[index]`` (or ``dw[index]``): one pair per
-        term, sorted by the ``delta`` index.
+        term, sorted by the ``dy`` index.
 
         Parameters
         ----------
@@ -319,8 +324,8 @@ class Derivation:
 
         Returns
         -------
-        list of (delta index, w index) for ``wrt="x"``, of (delta index, x index) for
-        ``wrt="w"``; each index a tuple as used to index ``delta``, ``w`` and ``x``.
+        list of (dy index, w index) for ``wrt="x"``, of (dy index, x index) for
+        ``wrt="w"``; each index a tuple as used to index ``dy``, ``w`` and ``x``.
 
         Examples
         --------
@@ -346,7 +351,7 @@ class Derivation:
         for term in sympy.Add.make_args(expr):
             if term != 0:
                 found = dict(self._where[s] for s in term.free_symbols)
-                pairs.append((found["delta"], found[other]))
+                pairs.append((found["dy"], found[other]))
         return sorted(pairs)
 
     # -- numbers ---------------------------------------------------------------------
@@ -358,10 +363,10 @@ class Derivation:
         # LaTeX names are not Python identifiers; rename once (lambdify would otherwise
         # substitute a dummy for every symbol separately, in every expression).
         plain = {}
-        for kind in ("x", "w", "delta", "b"):
+        for kind in ("x", "w", "dy", "b"):
             for i, sym in enumerate(F[kind].flat):
                 plain[sym] = sympy.Symbol(f"{kind}{i}", real=True)
-        args = [[plain[s] for s in F[kind].flat] for kind in ("x", "w", "delta", "b")]
+        args = [[plain[s] for s in F[kind].flat] for kind in ("x", "w", "dy", "b")]
         outs = [e.xreplace(plain) for k in ("y", "dx", "dw", "db") for e in F[k].flat]
         return sympy.lambdify(args, outs, modules="numpy", cse=False)
 
@@ -389,7 +394,7 @@ class Derivation:
         -------
         Evaluation
             ``(dx, dw, db, y)``: ``dx`` shaped like ``x``, ``dw`` like ``w``, ``db``
-            (C_out,), ``y`` like ``delta``.
+            (C_out,), ``y`` like ``dy``.
 
         Examples
         --------
@@ -415,16 +420,16 @@ class Derivation:
             dy = delta
         if dy is None:
             raise TypeError(f"{op}: missing the upstream gradient dy")
-        delta = as_array(dy, op, "dy").astype(float)
+        dy = as_array(dy, op, "dy").astype(float)
         batched = x.ndim == nd + 2 and x.shape[1:] == F["x"].shape
         if not batched and x.shape != self.x.shape:
             raise ValueError(f"{op}: x must have shape {self.x.shape} or (N, *{F['x'].shape}), "
                              f"got {x.shape}")
         n = x.shape[0] if batched else 1
-        want_delta = (n, *F["delta"].shape) if batched else self.delta.shape
-        if delta.shape != want_delta:
-            raise ValueError(f"{op}: dy must have shape {want_delta} (the output for x of "
-                             f"shape {x.shape}), got {delta.shape}")
+        want_dy = (n, *F["dy"].shape) if batched else self.dy.shape
+        if dy.shape != want_dy:
+            raise ValueError(f"{op}: dy must have shape {want_dy} (the output for x of "
+                             f"shape {x.shape}), got {dy.shape}")
         if w.shape not in (self.w.shape, F["w"].shape):
             raise ValueError(f"{op}: w must have shape {self.w.shape} or {F['w'].shape}, "
                              f"got {w.shape}")
@@ -433,7 +438,7 @@ class Derivation:
         b = as_array(b, op, "b").astype(float)
         if b.shape != (self.out_channels,):
             raise ValueError(f"{op}: b must have shape ({self.out_channels},), got {b.shape}")
-        values = self._numeric(x.reshape(n, -1).T, w.ravel(), delta.reshape(n, -1).T, b)
+        values = self._numeric(x.reshape(n, -1).T, w.ravel(), dy.reshape(n, -1).T, b)
         out = np.empty((len(values), n))
         for i, v in enumerate(values):
             out[i] = v                      # constants (e.g. a zero gradient) broadcast
@@ -441,9 +446,9 @@ class Derivation:
         y, dx, dw, db = np.split(out, np.cumsum(sizes)[:-1])
         if batched:
             return Evaluation(dx.T.reshape(x.shape), dw.sum(1).reshape(w.shape),
-                              db.sum(1), y.T.reshape(delta.shape))
+                              db.sum(1), y.T.reshape(dy.shape))
         return Evaluation(dx.reshape(x.shape), dw.reshape(w.shape), db[:, 0],
-                          y.reshape(delta.shape))
+                          y.reshape(dy.shape))
 
 
 def _positive_int(value, name: str) -> int:
@@ -473,7 +478,7 @@ def derive(input_size, kernel_size, *, stride=1, padding=0, dilation=1, in_chann
     Returns
     -------
     Derivation
-        Symbol arrays ``x``, ``w``, ``b``, ``delta``; expressions ``y``, ``dx``, ``dw``,
+        Symbol arrays ``x``, ``w``, ``b``, ``dy``; expressions ``y``, ``dx``, ``dw``,
         ``db``; :meth:`~Derivation.equations`, :meth:`~Derivation.latex`,
         :meth:`~Derivation.evaluate`, :meth:`~Derivation.contributions`.
 

@@ -2,10 +2,10 @@ r"""SymPy derivations of the pooling gradients: max, average and power-average (
 
 As :func:`convbp.symbolic.derive` does for the convolution, :func:`derive_pool` writes
 the forward pass of one small pooling layer entry by entry, with one SymPy symbol per
-input cell ``x`` and per upstream-gradient entry ``delta``, and lets SymPy
-differentiate :math:`L = \sum_o \delta_o\, y_o`. Nothing of the backward rule is typed
-in. :func:`lp_window_gradient` derives the gradient of one LP window with a symbolic
-power ``p`` and proves the closed form :math:`(x_a / y)^{p-1}`.
+input cell ``x`` and per upstream-gradient entry ``dy`` (printed :math:`\delta`), and
+lets SymPy differentiate :math:`L = \sum_o \delta_o\, y_o`. Nothing of the backward
+rule is typed in. :func:`lp_window_gradient` derives the gradient of one LP window with
+a symbolic power ``p`` and proves the closed form :math:`(x_a / y)^{p-1}`.
 
 The chapter :ref:`pooling-activations` uses both. Three kinds of pooling:
 
@@ -67,7 +67,8 @@ class PoolDerivation(NamedTuple):
     geometry : convbp.geometry.ConvGeometry
     x : ndarray of sympy.Symbol, shape ``in_size``
     delta : ndarray of sympy.Symbol, shape ``out_size``
-        The upstream gradient :math:`\partial L/\partial y`.
+        The upstream gradient :math:`\delta = \partial L/\partial y` (code ``dy``;
+        also available as ``.dy``).
     y : ndarray of sympy.Expr, shape ``out_size``
     dx : ndarray of sympy.Expr, shape ``in_size``
         :math:`\partial L/\partial x` for :math:`L = \sum_o \delta_o y_o`.
@@ -80,6 +81,11 @@ class PoolDerivation(NamedTuple):
     y: np.ndarray
     dx: np.ndarray
 
+    @property
+    def dy(self) -> np.ndarray:
+        """Same as ``delta``: the upstream-gradient symbols, as ``Derivation.dy``."""
+        return self.delta
+
     def evaluate(self, x, dy) -> tuple[np.ndarray, np.ndarray]:
         """Substitute numbers: return ``(y, dx)`` as float arrays.
 
@@ -90,12 +96,12 @@ class PoolDerivation(NamedTuple):
         """
         x = np.asarray(x, dtype=float)
         dy = np.asarray(dy, dtype=float)
-        if x.shape != self.x.shape or dy.shape != self.delta.shape:
+        if x.shape != self.x.shape or dy.shape != self.dy.shape:
             raise ValueError(
                 f"{OP}.evaluate: x must have shape {self.x.shape} and dy shape "
-                f"{self.delta.shape}, got {x.shape} and {dy.shape}")
+                f"{self.dy.shape}, got {x.shape} and {dy.shape}")
         subs = {s: sympy.Float(v) for s, v in zip(self.x.flat, x.flat)}
-        subs.update({s: sympy.Float(v) for s, v in zip(self.delta.flat, dy.flat)})
+        subs.update({s: sympy.Float(v) for s, v in zip(self.dy.flat, dy.flat)})
         y = np.array([float(e.subs(subs)) for e in self.y.flat]).reshape(self.y.shape)
         dx = np.array([float(e.subs(subs)) for e in self.dx.flat]).reshape(self.x.shape)
         return y, dx
@@ -110,9 +116,9 @@ class PoolDerivation(NamedTuple):
         """
         if which not in ("y", "dx"):
             raise ValueError(f"{OP}.latex: which must be 'y' or 'dx', got {which!r}")
-        names = {s: "\\" + s.name for s in self.delta.flat}
+        names = {s: "\\" + s.name for s in self.dy.flat}
         rows = []
-        for sym_, expr in zip(self.x.flat if which == "dx" else self.delta.flat,
+        for sym_, expr in zip(self.x.flat if which == "dx" else self.dy.flat,
                               getattr(self, which).flat):
             sub = sym_.name.split("_", 1)[1]
             lhs = (r"\frac{\partial L}{\partial x_" + sub + "}" if which == "dx"
@@ -182,7 +188,7 @@ def derive_pool(kind: str, in_size, kernel_size, stride=None, *, norm_type=2,
     # x**p is real for positive x: the LP symbols are positive, the others real
     assume = {"positive": True} if kind == "lp" else {"real": True}
     x = _symbols("x", geom.in_size, **assume)
-    delta = _symbols("delta", geom.out_size, real=True)
+    dy = _symbols("delta", geom.out_size, real=True)      # the book's delta
     if at is not None:
         if kind != "max":
             raise ValueError(f"{OP}: at= fixes the winners of max pooling only, "
@@ -206,11 +212,11 @@ def derive_pool(kind: str, in_size, kernel_size, stride=None, *, norm_type=2,
             y[o] = sympy.Max(*xs)
         else:
             y[o] = xs[_first_max([at[c] for c in cells])]
-    loss = sympy.Add(*[d * e for d, e in zip(delta.flat, y.flat)])
+    loss = sympy.Add(*[d * e for d, e in zip(dy.flat, y.flat)])
     dx = np.empty(geom.in_size, dtype=object)
     for a in np.ndindex(*geom.in_size):
         dx[a] = sympy.diff(loss, x[a])
-    return PoolDerivation(kind, geom, x, delta, y, dx)
+    return PoolDerivation(kind, geom, x, dy, y, dx)
 
 
 class LPWindowGradient(NamedTuple):
@@ -259,8 +265,8 @@ def lp_window_gradient(size: int = 3, norm_type=None) -> LPWindowGradient:
 
     Examples
     --------
-    >>> g = lp_window_gradient(2)
-    >>> g.proved, g.closed_form[0]
+    >>> lp = lp_window_gradient(2)
+    >>> lp.proved, lp.closed_form[0]
     (True, (x_{0}/(x_{0}**p + x_{1}**p)**(1/p))**(p - 1))
     """
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
@@ -270,5 +276,5 @@ def lp_window_gradient(size: int = 3, norm_type=None) -> LPWindowGradient:
     y = sympy.Add(*[v ** p for v in x]) ** (1 / p)
     grad = tuple(sympy.diff(y, v) for v in x)
     closed = tuple((v / y) ** (p - 1) for v in x)
-    proved = all(sympy.simplify(g - c) == 0 for g, c in zip(grad, closed))
+    proved = all(sympy.simplify(da - c) == 0 for da, c in zip(grad, closed))
     return LPWindowGradient(p, x, y, grad, closed, proved)

@@ -202,16 +202,17 @@ def _arrays(N: cf.Notation, d: Derivation) -> dict:
     def zero_padded(index):
         return d.x[index] if all(0 <= i < n for i, n in zip(index, d.x.shape)) else 0
 
-    return {N.x: zero_padded, N.w: strict("w", d.w), N.delta: strict("delta", d.delta)}
+    return {N.x: zero_padded, N.w: strict("w", d.w), N.delta: strict("delta", d.dy)}
 
 
 def _values(N: cf.Notation, d: Derivation) -> dict:
-    g = d.geometry
+    geom = d.geometry
     values = {}
     for i in range(N.ndim):
-        values.update({N.s[i]: g.stride[i], N.d[i]: g.dilation[i], N.p_lo[i]: g.padding[i][0],
-                       N.p_hi[i]: g.padding[i][1], N.n[i]: g.in_size[i],
-                       N.k[i]: g.kernel_size[i], N.O[i]: g.out_size[i]})
+        values.update({N.s[i]: geom.stride[i], N.d[i]: geom.dilation[i],
+                       N.p_lo[i]: geom.padding[i][0], N.p_hi[i]: geom.padding[i][1],
+                       N.n[i]: geom.in_size[i], N.k[i]: geom.kernel_size[i],
+                       N.O[i]: geom.out_size[i]})
     return values
 
 
@@ -230,7 +231,7 @@ def expand_at(expr, derivation: Derivation, at: dict | None = None) -> sympy.Exp
         Built from :func:`~convbp.symbolic.closed_form.notation` symbols, e.g. a step's
         ``eq.rhs``; auxiliary arrays are read through ``definitions()``.
     derivation : Derivation
-        Single-channel; supplies the sizes and the symbols ``x``, ``w``, ``delta``.
+        Single-channel; supplies the sizes and the symbols ``x``, ``w``, ``dy``.
     at : dict, optional
         Values of free position symbols, e.g. ``{a: 2}``.
 
@@ -310,15 +311,15 @@ def check_steps(steps, derivation: Derivation, wrt: str = "x") -> dict[str, list
 
 def _check_leftover(d: Derivation) -> dict[str, list]:
     """The leftover-rows statement and the padding sizes, 1-D, against derive() and geometry."""
-    N, g = cf.notation(1), d.geometry
+    N, geom = cf.notation(1), d.geometry
     ex = _Expander(_values(N, d), _arrays(N, d), cf.definitions(1))
     lo = cf.leftover_rows()
-    n, (p_lo, p_hi), r_true = g.in_size[0], g.padding[0], g.remainder[0]
+    n, (p_lo, p_hi), r_true = geom.in_size[0], geom.padding[0], geom.remainder[0]
     failures = {name: [] for name in ("out_size", "remainder", "zero_rows", "last_row",
                                       "padding")}
-    if ex.ev(lo.out_size.rhs, {}) != g.out_size[0]:
+    if ex.ev(lo.out_size.rhs, {}) != geom.out_size[0]:
         failures["out_size"].append((None, f"O = {ex.ev(lo.out_size.rhs, {})}, "
-                                           f"geometry says {g.out_size[0]}"))
+                                           f"geometry says {geom.out_size[0]}"))
     r = ex.ev(lo.remainder.rhs, {})
     if r != r_true:
         failures["remainder"].append((None, f"r = {r}, geometry says {r_true}"))
@@ -332,10 +333,10 @@ def _check_leftover(d: Derivation) -> dict[str, list]:
     if any(d.dx[row] != 0 for row in range(max(last + 1, 0), n)):
         failures["last_row"].append(((last,), "a row after the last one read has a term"))
     pads = (ex.ev(N.P_lo[0], {}), ex.ev(lo.right_padding.rhs, {N.r[0]: r}))
-    if pads != g.dx_padding[0]:
+    if pads != geom.dx_padding[0]:
         failures["padding"].append((None, f"(P_lo, P_hi) = {pads}, geometry says "
-                                          f"{g.dx_padding[0]}"))
-    length = g.dilated_out_size[0] + sum(pads)
+                                          f"{geom.dx_padding[0]}"))
+    length = geom.dilated_out_size[0] + sum(pads)
     if ex.ev(lo.padded_length.rhs, {}) != length:
         failures["padding"].append((None, f"padded length {length} != "
                                           f"{ex.ev(lo.padded_length.rhs, {})}"))
@@ -344,22 +345,22 @@ def _check_leftover(d: Derivation) -> dict[str, list]:
 
 def _check_recipe(d: Derivation) -> list:
     """Build dilate -> pad (P_lo, P_hi from definitions()) -> flip as arrays; compare with dx."""
-    g, N = d.geometry, cf.notation(d.geometry.ndim)
+    geom, N = d.geometry, cf.notation(d.geometry.ndim)
     ex = _Expander(_values(N, d), _arrays(N, d), cf.definitions(N.ndim))
-    dil = np.full(g.dilated_out_size, sympy.S.Zero, dtype=object)
-    dil[tuple(slice(None, None, s) for s in g.stride)] = d.delta
+    dil = np.full(geom.dilated_out_size, sympy.S.Zero, dtype=object)
+    dil[tuple(slice(None, None, s) for s in geom.stride)] = d.dy
     pads = [(ex.ev(P_lo, {}), ex.ev(P_hi, {})) for P_lo, P_hi in zip(N.P_lo, N.P_hi)]
     padded = pad_or_crop(dil, pads, value=sympy.S.Zero)
-    w_flip = d.w[(slice(None, None, -1),) * g.ndim]
+    w_flip = d.w[(slice(None, None, -1),) * geom.ndim]
     out_shape = tuple(conv_output_size(P, k, dilation=dd)          # stride 1, no padding
-                      for P, dd, k in zip(padded.shape, g.dilation, g.kernel_size))
-    if out_shape != g.in_size:
-        return [(None, f"the correlation has shape {out_shape}, x has {g.in_size}")]
+                      for P, dd, k in zip(padded.shape, geom.dilation, geom.kernel_size))
+    if out_shape != geom.in_size:
+        return [(None, f"the correlation has shape {out_shape}, x has {geom.in_size}")]
     failures = []
     for a in np.ndindex(*out_shape):
         got = sympy.Add(*[w_flip[m] * padded[tuple(ai + dd * mi for ai, dd, mi
-                                                   in zip(a, g.dilation, m))]
-                          for m in np.ndindex(*g.kernel_size)])
+                                                   in zip(a, geom.dilation, m))]
+                          for m in np.ndindex(*geom.kernel_size)])
         if _terms(got) != _terms(d.dx[a]):
             failures.append((a, f"{got} != {d.dx[a]}"))
     return failures

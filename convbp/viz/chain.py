@@ -103,6 +103,7 @@ def chain_figure(model, input_shape) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
+        One axes: the boxes left to right, each arrow labelled with a shape.
 
     See Also
     --------

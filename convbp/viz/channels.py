@@ -89,10 +89,10 @@ def _column(ax, x, centres, label, color, fs):
 def _group_bands(ax, c_in, c_out, groups, left, right):
     if groups == 1:
         return
-    pin, pout = c_in // groups, c_out // groups
+    c_in_g, c_out_g = c_in // groups, c_out // groups
     for g in range(groups):
-        ys_in = left[g * pin], left[(g + 1) * pin - 1]
-        ys_out = right[g * pout], right[(g + 1) * pout - 1]
+        ys_in = left[g * c_in_g], left[(g + 1) * c_in_g - 1]
+        ys_out = right[g * c_out_g], right[(g + 1) * c_out_g - 1]
         pad = BOX_H / 2 + 0.12
         corners = [(-0.15, ys_in[0] - pad), (SPAN + BOX_W + 0.15, ys_out[0] - pad),
                    (SPAN + BOX_W + 0.15, ys_out[1] + pad), (-0.15, ys_in[1] + pad)]

@@ -147,6 +147,7 @@ def matrix_figure(n: int, k: int, stride: int = 1, padding=0, dilation: int = 1,
     Returns
     -------
     matplotlib.figure.Figure
+        One axes per matrix, and one more for the legend of the phases.
 
     Examples
     --------

@@ -75,8 +75,8 @@ def pool_routes(x, kind, kernel_size, stride=None, *, norm_type=2):
     for o in np.ndindex(*geom.out_size):
         dy = np.zeros((1, 1, *geom.out_size))
         dy[(0, 0) + o] = 1.0
-        g = backward(dy, x[None, None], geom.kernel_size, geom.stride)[0, 0]
-        routes += [(o, a, float(g[a])) for a in zip(*np.nonzero(g))]
+        dx = backward(dy, x[None, None], geom.kernel_size, geom.stride)[0, 0]
+        routes += [(o, a, float(dx[a])) for a in zip(*np.nonzero(dx))]
     return [(tuple(int(i) for i in o), tuple(int(i) for i in a), w) for o, a, w in routes]
 
 
@@ -104,6 +104,7 @@ def pool_routing_figure(x, dy, kind, kernel_size, stride=None, *, norm_type=2) -
     Returns
     -------
     matplotlib.figure.Figure
+        One axes holding the strips (1-D) or the three panels side by side (2-D).
 
     See Also
     --------

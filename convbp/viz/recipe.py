@@ -95,9 +95,9 @@ class RecipeLayout:
 
         One cell per tap of the flipped kernel, in its row-major order: ``a + d*m'``.
         """
-        g = self.geom
-        return [tuple(ai + d * m for ai, d, m in zip(a, g.dilation, mp))
-                for mp in np.ndindex(*g.kernel_size)]
+        geom = self.geom
+        return [tuple(ai + d * m for ai, d, m in zip(a, geom.dilation, mp))
+                for mp in np.ndindex(*geom.kernel_size)]
 
 
 def recipe_layout(input_size, kernel_size, stride=1, padding=0, dilation=1) -> RecipeLayout:
@@ -139,11 +139,11 @@ def example_values(lay: RecipeLayout):
     >>> dy.tolist(), w.tolist(), dx.tolist()
     ([1, 2], [1, 2, 3], [1, 2, 5, 4, 6])
     """
-    g = lay.geom
-    dy = np.arange(1, int(np.prod(g.out_size)) + 1).reshape(g.out_size)
-    w = np.arange(1, int(np.prod(g.kernel_size)) + 1).reshape(g.kernel_size)
-    dx = np.zeros(g.in_size, dtype=int)
-    for a in np.ndindex(*g.in_size):
+    geom = lay.geom
+    dy = np.arange(1, int(np.prod(geom.out_size)) + 1).reshape(geom.out_size)
+    w = np.arange(1, int(np.prod(geom.kernel_size)) + 1).reshape(geom.kernel_size)
+    dx = np.zeros(geom.in_size, dtype=int)
+    for a in np.ndindex(*geom.in_size):
         dx[a] = sum(int(dy[t] * w[m]) for t, m in lay.terms(a))
     return dy, w, dx
 
@@ -178,23 +178,23 @@ def _delta_grid(lay):
 
 def _kernel_grid(lay):
     """The flipped kernel with its taps ``d`` apart (gaps blank), as drawn on the grid."""
-    g = lay.geom
-    shape = tuple(d * (k - 1) + 1 for k, d in zip(g.kernel_size, g.dilation))
+    geom = lay.geom
+    shape = tuple(d * (k - 1) + 1 for k, d in zip(geom.kernel_size, geom.dilation))
     labels = np.full(shape, "", dtype=object)
     colors = np.full(shape, COLORS["zero"], dtype=object)
-    for mp in np.ndindex(*g.kernel_size):
-        cell = tuple(d * m for d, m in zip(g.dilation, mp))
+    for mp in np.ndindex(*geom.kernel_size):
+        cell = tuple(d * m for d, m in zip(geom.dilation, mp))
         labels[cell] = subscript("w", lay.flipped[mp])
         colors[cell] = COLORS["kernel"]
     return _as2d(labels), _as2d(colors)
 
 
-def _unread(g):
+def _unread(geom):
     """Boolean mask of the real input rows that no window reads (the unread tail)."""
-    mask = np.zeros(g.in_size, dtype=bool)
-    for axis, (n, tail) in enumerate(zip(g.in_size, g.unread_tail)):
+    mask = np.zeros(geom.in_size, dtype=bool)
+    for axis, (n, tail) in enumerate(zip(geom.in_size, geom.unread_tail)):
         if tail:
-            idx = [slice(None)] * g.ndim
+            idx = [slice(None)] * geom.ndim
             idx[axis] = slice(n - tail, n)
             mask[tuple(idx)] = True
     return mask
@@ -208,7 +208,7 @@ def _dx_colors(lay):
 
 
 def _legend_entries(lay, kernel=True):
-    g = lay.geom
+    geom = lay.geom
     kinds = {v if isinstance(v, str) else "delta" for v in lay.padded.flat}
     entries = [(COLORS["delta"], "", r"entry of $\delta$")]
     if "zero" in kinds:
@@ -219,7 +219,7 @@ def _legend_entries(lay, kernel=True):
         entries.append(("white", "", "flipped kernel tap", TAP_COLOR))
     elif kernel:
         entries.append((COLORS["kernel"], "", "flipped kernel tap"))
-    if _unread(g).any():
+    if _unread(geom).any():
         entries.append((COLORS["leftover"], "///", "never read: gradient 0"))
     return entries
 
@@ -263,7 +263,7 @@ def recipe_figure(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
     recipe_animation : the same recipe, one output cell per frame.
     """
     lay = recipe_layout(input_size, kernel_size, stride, padding, dilation)
-    g = lay.geom
+    geom = lay.geom
     d = _as2d(lay.delta_index)
     d_labels = np.vectorize(lambda t: subscript(r"\delta", t), otypes=[object])(d)
     p_labels, p_colors = _delta_grid(lay)
@@ -272,15 +272,15 @@ def recipe_figure(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
     x_labels = np.full(x_colors.shape, "", dtype=object)
     if values:
         x_labels = _as2d(example_values(lay)[2]).astype(str).astype(object)
-    kernel_title = ("flipped kernel" if all(v == 1 for v in g.dilation)
+    kernel_title = ("flipped kernel" if all(v == 1 for v in geom.dilation)
                     else "flipped kernel, taps $d$ apart")
     panels = [
         (d_labels, np.full(d.shape, COLORS["delta"], dtype=object), None, r"$\delta$"),
-        (p_labels, p_colors, None, _padded_title(g)),
+        (p_labels, p_colors, None, _padded_title(geom)),
         (k_labels, k_colors, None, kernel_title),
         (x_labels, x_colors, x_hatches, r"$\partial L/\partial X$"),
     ]
-    if g.ndim == 1:
+    if geom.ndim == 1:
         width = max(max(lab.shape[1] for lab, *_ in panels) + 1.0, 11) * CELL_INCHES * 1.3
     else:
         width = sum(lab.shape[1] + 1.3 for lab, *_ in panels) * CELL_INCHES
@@ -288,7 +288,7 @@ def recipe_figure(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
     entries = _legend_entries(lay)
     note_in = 1.7 * fs / 72 if values else 0.0
     legend_in = legend_height(entries, fs, width) + note_in
-    if g.ndim == 1:
+    if geom.ndim == 1:
         panel_h = 1.9 * CELL_INCHES * 1.3
         height = len(panels) * panel_h + legend_in + 0.1
         gs = None
@@ -296,7 +296,7 @@ def recipe_figure(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
         height = (max(lab.shape[0] for lab, *_ in panels) + 1.6) * CELL_INCHES + legend_in
     fig = Figure(figsize=(width, height))
     bottom = (legend_in + 0.05) / height
-    if g.ndim == 1:
+    if geom.ndim == 1:
         gs = fig.add_gridspec(len(panels), 1, bottom=bottom, top=0.97, left=0.01, right=0.99,
                               hspace=0.35)
     else:
@@ -304,12 +304,12 @@ def recipe_figure(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
                                                            for lab, *_ in panels],
                               bottom=bottom, top=0.93, left=0.01, right=0.99, wspace=0.08)
     for k, (labels, colors, hatches, title) in enumerate(panels):
-        ax = fig.add_subplot(gs[k, 0] if g.ndim == 1 else gs[0, k])
-        ax.set_anchor("W" if g.ndim == 1 else "C")
+        ax = fig.add_subplot(gs[k, 0] if geom.ndim == 1 else gs[0, k])
+        ax.set_anchor("W" if geom.ndim == 1 else "C")
         draw_grid(ax, labels.shape, labels=labels, colors=colors, hatches=hatches,
                   title=title, fontsize=fs)
         finish_axes(ax)
-        if g.ndim == 1:
+        if geom.ndim == 1:
             ax.set_xlim(-0.2, max(lab.shape[1] for lab, *_ in panels) + 0.2)
     legend(fig, entries, fontsize=fs, y=0.01 + note_in / height)
     if values:
@@ -341,9 +341,8 @@ def recipe_animation(input_size, kernel_size, stride=1, padding=0, dilation=1, *
 
     Parameters
     ----------
-    input_size, kernel_size : int or (int, int)
-    stride, padding, dilation
-        As accepted by :func:`convbp.conv`.
+    input_size, kernel_size, stride, padding, dilation
+        As for :func:`recipe_figure`.
     duration_ms : int
         Display time of each frame.
 
@@ -399,14 +398,14 @@ def recipe_frames(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
     (4, 3)
     """
     lay = recipe_layout(input_size, kernel_size, stride, padding, dilation)
-    g = lay.geom
+    geom = lay.geom
     dy, w, dx = example_values(lay)
     p_labels, p_colors = _delta_grid(lay)
     x_colors, x_hatches = _dx_colors(lay)
     p_shape, x_shape = p_labels.shape, x_colors.shape
     c = FRAME_CELL_INCHES
-    n_lines = max(len(_expression(lay, a, dy, w)) for a in np.ndindex(*g.in_size))
-    if g.ndim == 2:
+    n_lines = max(len(_expression(lay, a, dy, w)) for a in np.ndindex(*geom.in_size))
+    if geom.ndim == 2:
         width = (p_shape[1] + x_shape[1] + 1.6) * c
     else:
         width = max(p_shape[1] + 0.6, 11) * c
@@ -414,19 +413,19 @@ def recipe_frames(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
     text_in = (n_lines + 0.4) * 1.45 * fs / 72
     entries = _legend_entries(lay, "overlay")
     legend_in = legend_height(entries, fs, width)
-    if g.ndim == 2:
+    if geom.ndim == 2:
         grid_in = (max(p_shape[0], x_shape[0]) + 1.3) * c
     else:
         grid_in = 2 * 2.5 * c
     height = grid_in + text_in + legend_in
     frames = []
     wanted = None if only is None else {tuple(a) for a in only}
-    for a in np.ndindex(*g.in_size):
+    for a in np.ndindex(*geom.in_size):
         if wanted is not None and a not in wanted:
             continue
         fig = Figure(figsize=(width, height), dpi=FRAME_DPI)
         bottom = (text_in + legend_in) / height
-        if g.ndim == 2:
+        if geom.ndim == 2:
             gs = fig.add_gridspec(1, 2, width_ratios=[p_shape[1] + 0.8, x_shape[1] + 0.8],
                                   bottom=bottom, top=0.97, left=0.01, right=0.99, wspace=0.05)
             spec = [gs[0, 0], gs[0, 1]]
@@ -440,8 +439,8 @@ def recipe_frames(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
             labels[_cell2d(cell)] = ""
         ax = fig.add_subplot(spec[0])
         draw_grid(ax, p_shape, labels=labels, colors=colors, fontsize=fs,
-                  title=_padded_title(g) + ", flipped kernel on top")
-        for mp, cell in zip(np.ndindex(*g.kernel_size), window):
+                  title=_padded_title(geom) + ", flipped kernel on top")
+        for mp, cell in zip(np.ndindex(*geom.kernel_size), window):
             i, j = _cell2d(cell)
             ax.add_patch(Rectangle((j + 0.06, i + 0.06), 0.88, 0.88, facecolor="none",
                                    edgecolor=TAP_COLOR, linewidth=2.0))
@@ -451,7 +450,7 @@ def recipe_frames(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
         finish_axes(ax)
         a2 = _cell2d(a)
         done = np.zeros(x_shape, dtype=bool)
-        for b in np.ndindex(*g.in_size):
+        for b in np.ndindex(*geom.in_size):
             done[_cell2d(b)] = True
             if b == a:
                 break
@@ -463,7 +462,7 @@ def recipe_frames(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
         draw_grid(ax, x_shape, labels=xl, colors=colors, hatches=x_hatches, fontsize=fs,
                   title=r"$\partial L/\partial X$ so far")
         finish_axes(ax)
-        if g.ndim == 1:
+        if geom.ndim == 1:
             for axis in fig.axes:
                 axis.set_xlim(-0.2, max(p_shape[1] + 0.4, 11 - 0.4))
         line = 1.45 * fs / 72 / height

@@ -69,9 +69,27 @@ def check_benchmark(result) -> dict:
     return result
 
 
-def _figure(figsize=(6.4, 3.8)) -> tuple[Figure, object]:
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig, fig.add_subplot()
+def _figure(result, part: str):
+    """Check ``result``; its ``part``'s rows, and a new figure with one axes."""
+    check_benchmark(result)
+    fig = Figure(figsize=(6.4, 3.8), layout="constrained")
+    return result[part]["rows"], fig, fig.add_subplot()
+
+
+def _finish(ax, result, part: str, xlabel: str, ylabel: str, *, loc="best", ticks=None,
+            log_base=None):
+    """Label the axes (the x label names the benchmarked layer) and add the legend; with
+    ``log_base``, both axes logarithmic and the x ticks at ``ticks``, labelled as ints."""
+    if log_base:
+        ax.set_xscale("log", base=log_base)
+        ax.set_yscale("log", base=log_base)
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticklabels([str(n) for n in ticks])
+        ax.grid(True, which="major", alpha=0.3)
+    ax.set_xlabel(xlabel + _layer_text(result[part].get("layer", {})))
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False, loc=loc)
 
 
 def sizes_figure(result) -> Figure:
@@ -101,25 +119,14 @@ def sizes_figure(result) -> Figure:
     >>> len(sizes_figure(result).axes[0].lines)
     3
     """
-    check_benchmark(result)
-    rows = result["sizes"]["rows"]
-    fig, ax = _figure()
+    rows, fig, ax = _figure(result, "sizes")
     for name, (label, color, marker) in METHOD_STYLE.items():
         pts = [(r["size"], r[name]) for r in rows if r.get(name) is not None]
         if pts:
             xs, ys = zip(*pts)
             ax.plot(xs, [1e3 * y for y in ys], marker=marker, color=color, label=label)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    sizes = [r["size"] for r in rows]
-    ax.xaxis.set_major_locator(FixedLocator(sizes))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xticklabels([str(n) for n in sizes])
-    layer = result["sizes"].get("layer", {})
-    ax.set_xlabel("image height = width" + _layer_text(layer))
-    ax.set_ylabel("backward pass time (ms)")
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(frameon=False)
+    _finish(ax, result, "sizes", "image height = width", "backward pass time (ms)",
+            ticks=[r["size"] for r in rows], log_base=10)
     return fig
 
 
@@ -132,16 +139,14 @@ def strides_figure(result) -> Figure:
     Parameters
     ----------
     result : dict
-        A benchmark result (:func:`check_benchmark`).
+        A benchmark result (:func:`check_benchmark`), as for :func:`sizes_figure`.
 
     Returns
     -------
     matplotlib.figure.Figure
+        One axes with two bars per stride and a line at ratio 1.
     """
-    check_benchmark(result)
-    rows = result["strides"]["rows"]
-    fig, ax = _figure()
-    strides = [r["stride"] for r in rows]
+    rows, fig, ax = _figure(result, "strides")
     time_ratio = [r["recipe"] / r["fast"] for r in rows]
     mac_ratio = [r["macs_recipe"] / r["macs_fast"] for r in rows]
     width = 0.38
@@ -150,12 +155,9 @@ def strides_figure(result) -> Figure:
            label="measured: recipe time / fast time")
     ax.bar([x + width / 2 for x in xs], mac_ratio, width, color="0.75",
            label="counted: recipe multiply-adds / fast")
-    ax.set_xticks(list(xs), [f"s = {s}" for s in strides])
-    ax.set_ylabel("ratio (recipe / fast)")
+    ax.set_xticks(list(xs), [f"s = {r['stride']}" for r in rows])
     ax.axhline(1.0, color="0.3", linewidth=0.8)
-    layer = result["strides"].get("layer", {})
-    ax.set_xlabel("stride" + _layer_text(layer))
-    ax.legend(frameon=False, loc="upper left")
+    _finish(ax, result, "strides", "stride", "ratio (recipe / fast)", loc="upper left")
     return fig
 
 
@@ -168,15 +170,15 @@ def memory_figure(result) -> Figure:
     Parameters
     ----------
     result : dict
-        A benchmark result (:func:`check_benchmark`).
+        A benchmark result (:func:`check_benchmark`); the rows of its ``"memory"``
+        part are drawn.
 
     Returns
     -------
     matplotlib.figure.Figure
+        One axes, logarithmic in base 2 on both axes.
     """
-    check_benchmark(result)
-    rows = result["memory"]["rows"]
-    fig, ax = _figure()
+    rows, fig, ax = _figure(result, "memory")
     batch = [r["n_batch"] for r in rows]
     mib = 2.0 ** 20
     ax.plot(batch, [r["im2col_bytes"] / mib for r in rows], marker="^", color="0.45",
@@ -186,16 +188,7 @@ def memory_figure(result) -> Figure:
             label="fast path: peak beyond its results")
     ax.plot(batch, [r["x_bytes"] / mib for r in rows], linestyle="--", color="0.2",
             label="the input x")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log", base=2)
-    ax.xaxis.set_major_locator(FixedLocator(batch))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xticklabels([str(n) for n in batch])
-    layer = result["memory"].get("layer", {})
-    ax.set_xlabel("batch size N" + _layer_text(layer))
-    ax.set_ylabel("memory (MiB)")
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(frameon=False)
+    _finish(ax, result, "memory", "batch size N", "memory (MiB)", ticks=batch, log_base=2)
     return fig
 
 

@@ -51,8 +51,8 @@ def scatter_cells(geom: ConvGeometry, i: int) -> list[int]:
     Examples
     --------
     >>> from convbp.geometry import conv_transpose_geometry
-    >>> g = conv_transpose_geometry("conv_transpose", (3,), (3,), stride=2, padding=1)
-    >>> scatter_cells(g, 0), scatter_cells(g, 2)
+    >>> geom = conv_transpose_geometry("conv_transpose", (3,), (3,), stride=2, padding=1)
+    >>> scatter_cells(geom, 0), scatter_cells(geom, 2)
     ([-1, 0, 1], [3, 4, 5])
     """
     if geom.ndim != 1:
@@ -129,16 +129,16 @@ def transpose_figure(input_size, kernel_size, stride=1, padding=0, output_paddin
                          f"got {names!r}")
     geoms = [conv_transpose_geometry(OP, (O,), (k,), stride, padding, op, dilation)
              for op in paddings]
-    width = max(g.padded_size[0] for g in geoms) + 3.4
+    width = max(geom.padded_size[0] for geom in geoms) + 3.4
     width_in = max(width * CELL_INCHES, 5.0)
     fs = fontsize_for(width_in)
     entries = [(COLORS["kernel"], "", "kernel tap"), (COLORS["output"], "", "sum")]
-    if any(g.padding[0] != (0, 0) for g in geoms):
+    if any(geom.padding[0] != (0, 0) for geom in geoms):
         entries.append((COLORS["pad"], "", "cut off by the padding"))
-    unreached = any(_unreached(g) for g in geoms)
+    unreached = any(_unreached(geom) for geom in geoms)
     if unreached:
         entries.append((COLORS["leftover"], "", "no copy arrives: 0"))
-    if any(g.remainder[0] for g in geoms):
+    if any(geom.remainder[0] for geom in geoms):
         entries.append(("white", "///", "output_padding rows"))
     legend_in = legend_height(entries, fs, width_in)
     height = (O + 4.2) * CELL_INCHES * 1.05
@@ -146,32 +146,32 @@ def transpose_figure(input_size, kernel_size, stride=1, padding=0, output_paddin
     bottom = (legend_in + 0.1) / fig.get_figheight()
     gs = fig.add_gridspec(len(geoms), 1, bottom=bottom, top=0.98, left=0.01, right=0.99,
                           hspace=0.08)
-    for j, g in enumerate(geoms):                   # panels stacked, one per row
+    for j, geom in enumerate(geoms):                # panels stacked, one per row
         ax = fig.add_subplot(gs[j, 0])
-        _panel(ax, g, *names, fs)
+        _panel(ax, geom, *names, fs)
         ax.set_xlim(-2.9, width - 2.9)              # same scale in every panel
     legend(fig, entries, fontsize=fs, y=0.01)
     return fig
 
 
-def _unreached(g: ConvGeometry) -> bool:
+def _unreached(geom: ConvGeometry) -> bool:
     """Whether some output entry receives no kernel copy."""
-    (O,), (n,), ((lo, _hi),) = g.out_size, g.in_size, g.padding
-    reached = {a for i in range(O) for a in scatter_cells(g, i)}
+    (O,), (n,), ((lo, _hi),) = geom.out_size, geom.in_size, geom.padding
+    reached = {a for i in range(O) for a in scatter_cells(geom, i)}
     return any(a not in reached for a in range(n))
 
 
-def _panel(ax, g: ConvGeometry, x_name: str, y_name: str, fs: float):
-    (O,), (n,), ((lo, hi),), (s,), (d,) = (g.out_size, g.in_size, g.padding, g.stride,
-                                           g.dilation)
-    (L,), (r,) = g.padded_size, g.remainder       # uncropped length; output_padding rows
+def _panel(ax, geom: ConvGeometry, x_name: str, y_name: str, fs: float):
+    (O,), (n,), ((lo, hi),), (s,), (d,) = (geom.out_size, geom.in_size, geom.padding,
+                                           geom.stride, geom.dilation)
+    (L,), (r,) = geom.padded_size, geom.remainder    # uncropped length; output_padding rows
     cropped = [u < lo or u >= lo + n for u in range(L)]
     unreached = [u >= L - r for u in range(L)]
     base = [COLORS["pad"] if c else COLORS["zero"] for c in cropped]
     hatches = ["///" if z else "" for z in unreached]
     for i in range(O):
         colors, labels = list(base), [""] * L
-        for m, a in enumerate(scatter_cells(g, i)):
+        for m, a in enumerate(scatter_cells(geom, i)):
             # a copy landing in a cropped cell keeps its label but not its colour
             colors[a + lo] = COLORS["pad"] if cropped[a + lo] else COLORS["kernel"]
             labels[a + lo] = subscript("w", m)
@@ -180,7 +180,7 @@ def _panel(ax, g: ConvGeometry, x_name: str, y_name: str, fs: float):
         ax.text(-0.3, 1.2 * i + 0.5, subscript(x_name, i) + r"$\,\times$", ha="right",
                 va="center", fontsize=fs)
     y0 = 1.2 * O + 0.5
-    reached = {a + lo for i in range(O) for a in scatter_cells(g, i)}
+    reached = {a + lo for i in range(O) for a in scatter_cells(geom, i)}
     colors, labels = [], []
     for u in range(L):
         if cropped[u]:

@@ -75,15 +75,15 @@ def weight_terms(geom: ConvGeometry, tap) -> list[tuple[tuple, tuple, tuple | No
     Examples
     --------
     >>> from convbp.geometry import conv_geometry
-    >>> g = conv_geometry("conv", (5, 5), (3, 3), stride=2)
-    >>> [(o, a) for o, _cell, a in weight_terms(g, (0, 0))]
+    >>> geom = conv_geometry("conv", (5, 5), (3, 3), stride=2)
+    >>> [(o, a) for o, _cell, a in weight_terms(geom, (0, 0))]
     [((0, 0), (0, 0)), ((0, 1), (0, 2)), ((1, 0), (2, 0)), ((1, 1), (2, 2))]
     """
     tap = _check_tap("weight_terms", geom, tap)
     grids = [np.arange(p)[sl] for p, sl in zip(geom.padded_size, geom.window(tap))]
     terms = []
     for o in np.ndindex(*geom.out_size):
-        cell = tuple(int(g[oi]) for g, oi in zip(grids, o))
+        cell = tuple(int(grid[oi]) for grid, oi in zip(grids, o))
         a = tuple(c - lo for c, (lo, _hi) in zip(cell, geom.padding))
         real = all(0 <= ai < n for ai, n in zip(a, geom.in_size))
         terms.append((o, cell, a if real else None))

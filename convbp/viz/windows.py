@@ -52,7 +52,8 @@ def window_cells(geom, o) -> list[tuple[int, ...]]:
     grids = [np.arange(p) for p in geom.padded_size]
     cells = []
     for tap in np.ndindex(*geom.kernel_size):
-        cells.append(tuple(int(g[sl][oi]) for g, sl, oi in zip(grids, geom.window(tap), o)))
+        cells.append(tuple(int(grid[sl][oi])
+                           for grid, sl, oi in zip(grids, geom.window(tap), o)))
     return cells
 
 
@@ -110,6 +111,8 @@ def windows_figure(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
     Returns
     -------
     matplotlib.figure.Figure
+        One axes holding every strip (1-D), or one axes per panel (2-D); the legend
+        belongs to the figure.
 
     Examples
     --------
