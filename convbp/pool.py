@@ -124,22 +124,6 @@ def _tile_view(a: np.ndarray, geom: ConvGeometry) -> np.ndarray:
                                         for v in (o, k)))
 
 
-def _tile_argmax(taps: np.ndarray, best: np.ndarray) -> np.ndarray:
-    """The winning tap of each tile, as in :func:`_max_and_argmax`: the first maximal
-    one, or the last NaN of a tile that holds NaNs."""
-    arg = np.zeros(best.shape, dtype=np.intp)
-    hit = np.empty(best.shape, dtype=bool)
-    for t in range(len(taps) - 1, -1, -1):      # the first maximal tap is written last
-        np.equal(taps[t], best, out=hit)
-        np.copyto(arg, t, where=hit)
-    nan = np.isnan(best)
-    if nan.any():
-        for t in range(len(taps)):              # the last NaN is written last
-            np.logical_and(np.isnan(taps[t]), nan, out=hit)
-            np.copyto(arg, t, where=hit)
-    return arg
-
-
 # --------------------------------------------------------------------------- max pooling
 
 def max_pool(x, kernel_size, stride=None, padding=0) -> np.ndarray:
@@ -223,15 +207,20 @@ def max_pool_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
     dy = check_pool_dy("max_pool_backward", "max_pool", dy, x, geom)
     dtype = float_dtype(x, dy)
     taps = _tiles(x, geom, float_dtype(x))
-    if taps is None:
+    best = None if taps is None else taps.max(axis=0)
+    if taps is None or np.isnan(best).any() or not np.isfinite(dy).all():
         arg = _max_and_argmax(x, geom)[1]
         return _scatter(dy.astype(dtype, copy=False), geom, x.shape, dtype, select=arg)
-    arg = _tile_argmax(taps, taps.max(axis=0))
-    routed = np.zeros((len(taps), *dy.shape), dtype=dtype)
-    hit = np.empty(dy.shape, dtype=bool)
+    # tiles: each dy entry to the first maximal cell of its tile (no NaN anywhere here,
+    # so multiplying by the 0/1 mask is exact; adding +0 turns -0 into 0)
+    routed = np.empty((len(taps), *dy.shape), dtype=dtype)
+    hit, taken = np.empty(dy.shape, dtype=bool), np.zeros(dy.shape, dtype=bool)
     for t in range(len(taps)):
-        np.equal(arg, t, out=hit)
-        np.copyto(routed[t], dy, where=hit, casting="unsafe")
+        np.equal(taps[t], best, out=hit)
+        np.greater(hit, taken, out=hit)          # maximal, and no earlier cell was
+        taken |= hit
+        np.multiply(dy, hit, out=routed[t], casting="unsafe")
+        routed[t] += 0
     dx = np.zeros(x.shape, dtype=dtype)
     nd = len(geom.kernel_size)
     order = (*(a for i in range(nd) for a in (2 + nd + i, i)),)

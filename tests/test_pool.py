@@ -460,3 +460,22 @@ def test_against_pytorch():
     np.testing.assert_array_equal(max_pool_backward(np.ones((1, 1, 5, 5)), x, 3, 1, 1),
                                   xt.grad.numpy())
     assert checked > 50
+
+
+@pytest.mark.parametrize("shape,k", [((2, 3, 6, 4), 2), ((2, 2, 7, 5), 2), ((1, 2, 6, 6, 3), 3),
+                                      ((3, 2, 9), 3)],
+                         ids=["tiles", "leftover", "3-d", "1-d"])
+def test_max_pool_tiles_match_the_loops(shape, k):
+    """Windows that tile x (stride = kernel, no padding) take the tap-major path: the
+    same values, the same first-maximal winners on ties, +0 (not -0) elsewhere, and
+    the loops' answer when x holds NaN or dy holds inf (then the general path runs)."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 3, size=shape).astype(np.float32)      # many ties
+    dy = -rng.random(max_pool(x, k).shape).astype(np.float32)    # negative: -0 would show
+    for xs, dys in ((x, dy), (np.where(x == 2, np.nan, x), dy),
+                    (x, np.where(dy < -0.5, -np.inf, dy))):
+        np.testing.assert_array_equal(max_pool(xs, k), reference.max_pool(xs, k))
+        got = max_pool_backward(dys, xs, k)
+        want = reference.max_pool_backward(dys, xs, k)
+        np.testing.assert_array_equal(got, want)
+        assert not np.signbit(got[got == 0]).any()
