@@ -282,13 +282,13 @@ def test_what_the_page_draws_matches_the_oracle(open_page):
         for a, view in zip(pixels, shown):
             assert view["selected"] == list(a)
             pairs = dx.get(a, [])
-            delta, tap = _by_term(view["dx-delta"]), _by_term(view["dx-kernel"])
-            assert sorted(delta, key=int) == sorted(tap, key=int) == [
+            dy_terms, tap = _by_term(view["dx-delta"]), _by_term(view["dx-kernel"])
+            assert sorted(dy_terms, key=int) == sorted(tap, key=int) == [
                 str(t + 1) for t in range(len(pairs))]
-            assert sorted((delta[t], tap[t]) for t in delta) == pairs, (geom, a)
+            assert sorted((dy_terms[t], tap[t]) for t in dy_terms) == pairs, (geom, a)
             stages = {name: _by_term(view[name]) for name in
                       ("dx-dilated", "dx-padded", "dx-flipped", "dx-correlate")}
-            for t, (o, m) in ((t, (delta[t], tap[t])) for t in delta):
+            for t, (o, m) in ((t, (dy_terms[t], tap[t])) for t in dy_terms):
                 at = tuple(s[x] * o[x] for x in range(2))
                 hat = tuple(at[x] + ref.dx_padding[x][0] for x in range(2))
                 flip = tuple(k[x] - 1 - m[x] for x in range(2))
@@ -325,9 +325,10 @@ def test_what_the_page_draws_matches_the_oracle(open_page):
         shown = page.evaluate(JS_CLICK_ALL, ["dw", "dw-kernel", taps])
         for m, view in zip(taps, shown):
             pairs = dw.get(m, [])
-            delta, pos = _by_term(view["dw-delta"]), _by_term(view["dw-input"])
-            assert sorted(delta) == sorted(pos)
-            got = sorted((delta[t], (pos[t][0] - lo[0], pos[t][1] - lo[1])) for t in delta)
+            dy_terms, pos = _by_term(view["dw-delta"]), _by_term(view["dw-input"])
+            assert sorted(dy_terms) == sorted(pos)
+            got = sorted((dy_terms[t], (pos[t][0] - lo[0], pos[t][1] - lo[1]))
+                         for t in dy_terms)
             assert got == pairs, (geom, m)
             written = re.findall(r"δ\[(\d+),(\d+)\]·X\[(\d+),(\d+)\]", view["sum"])
             assert sorted(((int(u), int(v)), (int(q), int(r))) for u, v, q, r in written) \

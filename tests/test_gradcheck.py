@@ -14,15 +14,7 @@ from convbp.gradcheck import (
     numerical_gradient,
 )
 
-from cases import HARD, SMALL
-
-
-def _operands(seed, spatial, kernel, c_in=2, c_out=2, groups=1, n=1, bias=True):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, c_in, *spatial))
-    w = rng.standard_normal((c_out, c_in // groups, *kernel))
-    b = rng.standard_normal(c_out) if bias else None
-    return x, w, b
+from cases import HARD, SMALL, case
 
 
 # The reference loops are slow: a third of the tiny 1-D shared cases, and the small
@@ -41,7 +33,7 @@ def test_reference_backward_passes(c):
 
 
 def test_without_bias_db_is_still_checked():
-    x, w, _ = _operands(2, (6,), (2,), bias=False)
+    _, x, w, _, _ = case(1, 1, 2, 2, 6, 2).data(seed=2)
 
     def wrong_db(dy, x, w, **params):
         grads = reference.conv_backward(dy, x, w, **params)
@@ -59,19 +51,19 @@ def _backward_forgetting_stride(dy, x, w, *, stride=1, padding=0, dilation=1, gr
     geom = conv_geometry("wrong", x.shape[2:], w.shape[2:], stride, padding, dilation)
     c_out, c_in_g = w.shape[:2]
     dx, dw = np.zeros(x.shape), np.zeros(w.shape)
-    for n in range(x.shape[0]):
-        for co in range(c_out):
-            g = co // (c_out // groups)
+    for i in range(x.shape[0]):
+        for j in range(c_out):
+            g = j // (c_out // groups)
             for o in np.ndindex(*geom.out_size):
-                for ci_l in range(c_in_g):
-                    ci = g * c_in_g + ci_l
+                for c_g in range(c_in_g):
+                    c = g * c_in_g + c_g
                     for m in np.ndindex(*geom.kernel_size):
                         a = tuple(oi + d * mi - lo for oi, mi, d, (lo, _) in
                                   zip(o, m, geom.dilation, geom.padding))
                         if all(0 <= ai < size for ai, size in zip(a, geom.in_size)):
-                            dx[(n, ci) + a] += dy[(n, co) + o] * w[(co, ci_l) + m]
-                            dw[(co, ci_l) + m] += dy[(n, co) + o] * x[(n, ci) + a]
-    return dx, dw, dy.sum(axis=tuple(i for i in range(dy.ndim) if i != 1))
+                            dx[(i, c) + a] += dy[(i, j) + o] * w[(j, c_g) + m]
+                            dw[(j, c_g) + m] += dy[(i, j) + o] * x[(i, c) + a]
+    return dx, dw, dy.sum(axis=tuple(ax for ax in range(dy.ndim) if ax != 1))
 
 
 @pytest.mark.parametrize("spatial, kernel, stride, padding", [
@@ -79,7 +71,7 @@ def _backward_forgetting_stride(dy, x, w, *, stride=1, padding=0, dilation=1, gr
     ((7, 6), (2, 2), (1, 3), 0),
 ])
 def test_backward_that_forgets_the_stride_fails(spatial, kernel, stride, padding):
-    x, w, b = _operands(3, spatial, kernel)
+    _, x, w, b, _ = case(len(spatial), 1, 2, 2, spatial, kernel).data(seed=3)
     result = check_conv_gradients(x, w, b, stride=stride, padding=padding,
                                   backward=_backward_forgetting_stride)
     assert not result.ok
@@ -91,7 +83,7 @@ def test_backward_that_forgets_the_stride_fails(spatial, kernel, stride, padding
 
 def test_forgetting_the_stride_is_harmless_at_stride_1():
     # Control for the test above: the check fails because of the stride, not by accident.
-    x, w, b = _operands(3, (7, 6), (2, 2))
+    _, x, w, b, _ = case(2, 1, 2, 2, (7, 6), (2, 2)).data(seed=3)
     assert check_conv_gradients(x, w, b, padding=1, backward=_backward_forgetting_stride).ok
 
 
@@ -102,7 +94,7 @@ def test_flipped_kernel_in_dx_fails():
         grads = reference.conv_backward(dy, x, w[..., ::-1], **params)
         return grads.dx, reference.conv_backward(dy, x, w, **params).dw, grads.db
 
-    x, w, b = _operands(4, (6,), (3,))
+    _, x, w, b, _ = case(1, 1, 2, 2, (6,), (3,)).data(seed=4)
     assert check_conv_gradients(x, w, b, stride=2, backward=flipped).failed == ("dx",)
 
 
@@ -111,14 +103,14 @@ def test_wrong_shape_fails_instead_of_raising():
         grads = reference.conv_backward(dy, x, w, **params)
         return grads.dx[..., :-1], grads.dw, grads.db
 
-    x, w, b = _operands(5, (6,), (2,))
+    _, x, w, b, _ = case(1, 1, 2, 2, (6,), (2,)).data(seed=5)
     result = check_conv_gradients(x, w, b, stride=2, backward=cropped)
     assert result.failed == ("dx",) and result.dx_abs == np.inf
     assert "dx: max abs error inf" in str(result)
 
 
 def test_result_reports_tolerances_and_uses_seeded_cotangent():
-    x, w, b = _operands(6, (6,), (2,))
+    _, x, w, b, _ = case(1, 1, 2, 2, (6,), (2,)).data(seed=6)
     seen = []
 
     def spy(dy, x, w, **params):
@@ -141,7 +133,7 @@ def test_integer_operands_are_promoted():
 
 
 def test_invalid_arguments_raise():
-    x, w, b = _operands(7, (6,), (2,))
+    _, x, w, b, _ = case(1, 1, 2, 2, (6,), (2,)).data(seed=7)
     with pytest.raises(ValueError, match="stride"):
         check_conv_gradients(x, w, b, stride=0)
     with pytest.raises(ValueError, match="check_conv_gradients: b must have shape"):
