@@ -4,18 +4,20 @@ Where :func:`convbp.symbolic.derive` differentiates one concrete convolution, th
 module keeps everything symbolic (one spatial dimension unless ``ndim`` says otherwise;
 every dimension behaves the same way, independently) and takes the gradient of
 
-.. math:: L = \sum_{o=0}^{O-1} \delta_o \sum_{m=0}^{k-1} w_m\, x_{s o + d m - p_{lo}}
-          \qquad (x_i = 0 \text{ outside } 0 \le i < n)
+.. math:: L &= \sum_{o=0}^{O-1} \delta_o \sum_{m=0}^{k-1} w_m\, x_{s o + d m - p_{lo}}, \\
+          x_i &= 0 \text{ outside } 0 \le i < n
 
-to the dilate-pad-flip statement of :ref:`backward-strided`:
+to the dilate-pad-flip statement of :ref:`backward-strided`, one step a line (chain
+rule, sum over ``o``, dilate, pad, flip):
 
 .. math::
     \frac{\partial L}{\partial x_a}
-      = \sum_{o}\sum_{m} \delta_o w_m [s o + d m - p_{lo} = a]              % chain rule
-      = \sum_{m} w_m\, \delta_{(a + p_{lo} - d m)/s}\,[s \mid a + p_{lo} - d m] % sum over o
-      = \sum_{m} w_m\, \tilde\delta_{a + p_{lo} - d m}                       % dilate
-      = \sum_{m} w_m\, \hat\delta_{a + d (k - 1 - m)}                        % pad
-      = \sum_{m'} \operatorname{flip}(w)_{m'}\, \hat\delta_{a + d m'}        % flip
+      &= \sum_{o}\sum_{m} \delta_o w_m [s o + d m - p_{lo} = a] \\
+      &= \sum_{m} w_m\, \delta_{(a + p_{lo} - d m)/s} \\
+      &\qquad \cdot [s \mid a + p_{lo} - d m] \\
+      &= \sum_{m} w_m\, \tilde\delta_{a + p_{lo} - d m} \\
+      &= \sum_{m} w_m\, \hat\delta_{a + d (k - 1 - m)} \\
+      &= \sum_{m'} \operatorname{flip}(w)_{m'}\, \hat\delta_{a + d m'}
 
 with the dilated gradient :math:`\tilde\delta_t = \delta_{t/s}` if :math:`s \mid t`
 (else 0), padded by :math:`P_{lo} = d(k-1) - p_{lo}` on the left and
