@@ -2,11 +2,12 @@
 
 Opens every page of the table of contents of the session's book build
 (``tests/conftest.py``: the README's command, warnings as errors) in one headless
-Chromium over ``file://``, with every http(s) request aborted, waits until MathJax has
-typeset the page, and checks what the reader sees: MathJax typeset the math (from the
-copy inside the site, not a CDN), no formula failed to typeset, no cell shows an error
-or a traceback, every image loaded, no JavaScript error, no request left the site, no
-script is listed twice, and the API reference's stylesheet touches no other page.
+Chromium over ``file://`` at a phone's width (390 x 844), with every http(s) request
+aborted, waits until MathJax has typeset the page, and checks what the reader sees:
+MathJax typeset the math (from the copy inside the site, not a CDN), no formula failed
+to typeset, no cell shows an error or a traceback, every image loaded, no JavaScript
+error, no request left the site, no script is listed twice, the page does not scroll
+sideways, and the API reference's stylesheet touches no other page.
 
 Skipped only when Chromium or playwright is not installed (``.ci/run`` installs both).
 """
@@ -37,6 +38,7 @@ def _toc_pages() -> list[str]:
 
 PAGES = _toc_pages()
 API_PAGE = "book/api_reference"
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,7 @@ def browser(site):
     """One Chromium for every page; each page records its errors and web requests."""
     with sync_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        ctx = chromium.new_context(viewport={"width": 1280, "height": 900})
+        ctx = chromium.new_context(viewport=PHONE)
         ctx.route("http*://**", lambda route: route.abort())
         yield ctx
         chromium.close()
@@ -69,6 +71,27 @@ API_CSS = _selectors((ROOT / "_static" / "convbp-api.css").read_text())
 # read its own stylesheets' rules.
 JS_MATCHES = """(selectors) => selectors.filter(
     (sel) => document.querySelector(sel.replace(/::?(after|before)\\b/g, '')))"""
+
+
+# The page's width and the right edge of its widest elements (those that would make a
+# phone scroll sideways: not inside a box that scrolls or clips on its own).
+JS_WIDTHS = """() => {
+  const inner = window.innerWidth, wide = [];
+  const boxed = (e) => { for (let a = e.parentElement; a; a = a.parentElement) {
+      if (/(auto|scroll|hidden|clip)/.test(getComputedStyle(a).overflowX)) return true; }
+    return false; };
+  for (const e of document.querySelectorAll('main *')) {
+    const r = e.getBoundingClientRect();
+    if (r.width && r.right > inner && !boxed(e))
+      wide.push([e.tagName.toLowerCase() + '.' + e.className, Math.round(r.right)]);
+  }
+  const right = (sel) => Math.max(0, ...Array.from(document.querySelectorAll(sel)).map(
+      (e) => e.getBoundingClientRect().right));
+  return {scroll: document.documentElement.scrollWidth, inner: inner, wide: wide.slice(0, 5),
+          signatures: document.querySelectorAll('dl.py > dt.sig').length,
+          api: [right('dl.py > dt.sig > *'), right('#api-reference :is(h2, h3) code'),
+                right('#api-reference dl.field-list > dd :is(code, a, strong, em)')]};
+}"""
 
 
 def _render(ctx, html_file: Path) -> dict:
@@ -92,6 +115,7 @@ def _render(ctx, html_file: Path) -> dict:
             "broken_images": page.evaluate("""() => Array.from(document.images).filter(
                 (i) => !i.complete || i.naturalWidth === 0).map((i) => i.src.slice(0, 80))"""),
             "api_css": page.evaluate(JS_MATCHES, API_CSS),
+            "widths": page.evaluate(JS_WIDTHS),
         }
     finally:
         page.close()
@@ -134,6 +158,11 @@ def test_page_renders_offline(site, browser, page):
         assert not src.startswith(("http:", "https:", "//")), f"remote image {src}"
         assert (html_file.parent / src.split("#")[0]).resolve().exists(), f"missing image {src}"
     assert not seen["broken_images"], f"images that did not load: {seen['broken_images']}"
+    # nothing makes a phone scroll sideways (long formulas and code scroll in their box)
+    widths = seen["widths"]
+    assert widths["scroll"] <= widths["inner"] == PHONE["width"], widths
+    if page == API_PAGE:         # long signatures, module headings, field lists wrap
+        assert widths["signatures"] > 50 and max(widths["api"]) <= widths["inner"], widths
     # the API reference's stylesheet (added to every page) styles that page only
     assert "_static/convbp-api.css" in head
     if page == API_PAGE:

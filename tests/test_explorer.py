@@ -555,23 +555,6 @@ def test_phone_width_has_no_horizontal_scroll(open_page):
     assert scroll <= inner and right <= inner and widest <= right + 1, widths
 
 
-def test_api_reference_fits_a_phone(open_page):
-    """Long autodoc signatures and field lists wrap (_static/convbp-api.css)."""
-    page = open_page(page_name="book/api_reference")
-    page.set_viewport_size({"width": 390, "height": 844})
-    # the widest lines: the longest signature, a module heading, a field list
-    widths = page.evaluate("""() => {
-      const right = (sel) => Math.max(...Array.from(document.querySelectorAll(sel)).map(
-          (e) => e.getBoundingClientRect().right));
-      return [document.documentElement.scrollWidth, window.innerWidth,
-              document.querySelectorAll('dl.py > dt.sig').length,
-              right('dl.py > dt.sig'), right('#api-reference h2, #api-reference h3'),
-              right('#api-reference dl.field-list > dd')]; }""")
-    scroll, inner, signatures, *rights = widths
-    assert signatures > 50, widths
-    assert scroll <= inner and max(rights) <= inner, widths
-
-
 def test_other_pages_are_untouched(open_page):
     page = open_page(page_name="book/intro")
     assert page.evaluate("() => typeof window.convbpExplorer") == "undefined"
