@@ -115,11 +115,17 @@ def padded_shape(shape, pads, axes) -> tuple:
     return tuple(shape)
 
 
+def _kept(n, lo, hi) -> int:
+    """How many of ``n`` entries survive the crops: none when one side crops past the
+    other end (``n = 1``, ``(lo, hi) = (-2, 3)``: the result is two fill values)."""
+    return max(0, n - max(-lo, 0) - max(-hi, 0))
+
+
 def _source(shape, pads, axes) -> tuple:
     """The slices of the source that survive the crops."""
     src = [slice(None)] * len(shape)
     for ax, (lo, hi) in zip(axes, pads):
-        src[ax] = slice(max(-lo, 0), shape[ax] - max(-hi, 0))
+        src[ax] = slice(max(-lo, 0), max(-lo, 0) + _kept(shape[ax], lo, hi))
     return tuple(src)
 
 
@@ -130,8 +136,7 @@ def fill(a: np.ndarray, pads, axes, out: np.ndarray, value=0.0) -> np.ndarray:
     ``out`` themselves (the fast convolution, per block of samples)."""
     dst = [slice(None)] * a.ndim
     for ax, (lo, hi) in zip(axes, pads):
-        kept = a.shape[ax] - max(-lo, 0) - max(-hi, 0)
-        dst[ax] = slice(max(lo, 0), max(lo, 0) + kept)
+        dst[ax] = slice(max(lo, 0), max(lo, 0) + _kept(a.shape[ax], lo, hi))
     np.copyto(out[tuple(dst)], a[_source(a.shape, pads, axes)], casting="unsafe")
     for ax, (lo, hi) in zip(axes, pads):
         edge = [slice(None)] * a.ndim
@@ -139,6 +144,6 @@ def fill(a: np.ndarray, pads, axes, out: np.ndarray, value=0.0) -> np.ndarray:
             edge[ax] = slice(0, lo)
             out[tuple(edge)] = value
         if hi > 0:
-            edge[ax] = slice(out.shape[ax] - hi, None)
+            edge[ax] = slice(max(out.shape[ax] - hi, 0), None)
             out[tuple(edge)] = value
     return out

@@ -130,8 +130,15 @@ def _grid():
 #: Every case, for the fast oracles (loop reference, recipe, adjoint identity).
 GRID = _grid()
 
-#: The small cases, for the slow oracles (finite differences).
+#: The small cases, for the slow oracles (finite differences: two calls of the loop
+#: reference per entry of x and w). From the grid, its 1-D cases (every third); in 2-D,
+#: where the grid has four channels, two channels over stride 1-4, padding, dilation
+#: and groups; and the small named cases.
 SMALL = [c for c in GRID if np.prod(c.x_shape[:1] + c.x_shape[2:]) * c.x_shape[1] <= 200][::3]
+SMALL = [c for c in SMALL if c.nd != 2] + [
+    case(2, 1, 2, 2, 7, 3, s, p, d, g) for s, p, d, g in [
+        (1, 0, 1, 1), (2, ((0, 2), (1, 0)), 1, 2), (3, 1, 2, 1), (4, ((0, 2), (1, 0)), 1, 1),
+        (2, 1, 3, 2)]]
 SMALL += [c for c in HARD if c not in SMALL and np.prod(c.x_shape) <= 200]
 
 

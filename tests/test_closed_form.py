@@ -85,7 +85,8 @@ def test_definitions():
     defs = {str(e.lhs): e.rhs for e in cf.definitions()}
     assert sympy.expand(defs["P_lo"] - (d * (k - 1) - p_lo)) == 0
     assert sympy.expand(defs["P_hi"] - (d * (k - 1) - p_hi + r)) == 0
-    assert defs["wtilde[m']"] == N.w[k - 1 - mp]
+    assert defs["flip(w)[m']"] == N.w[k - 1 - mp]
+    assert set(defs) >= {"deltatilde[t]", "deltahat[u]", "xbar[u]"}
 
 
 def test_leftover_rows_statement():
@@ -115,7 +116,18 @@ def test_2d_statements_are_separable():
 def test_rendering_for_the_book():
     latex = cf.chain(cf.dx_steps())
     assert latex.startswith("\\begin{aligned}") and latex.count("&=") == 5
-    assert r"\tilde{w}" in latex and r"\tilde{\delta}^{pad}" in latex and r"\bmod" in latex
+    assert r"\bmod" in latex and r"{\tilde{\delta}}_{a - d m + p_{lo}}" in latex
+    # the marks of the book's notation table (book/intro.md), from SymPy's own printer
+    # as well as from the book's: flip(W), delta-hat, X-bar
+    last = r"{\hat{\delta}}_{a + d m'} {\operatorname{flip}(w)}_{m'}"
+    assert latex.splitlines()[-2].endswith(last + r" && \text{flip}")
+    assert sympy.latex(cf.dx_steps()[-1].eq.rhs).endswith(last)
+    assert r"{\bar{x}}_{d m + t}" in cf.chain(cf.dw_steps())
+    every = " ".join(sympy.latex(e) for e in cf.definitions()) + latex
+    for old in ("^{pad}", "tilde{w}", "wtilde", "x^pad", "deltatilde"):
+        assert old not in every, old
+    # str keeps plain names a reader can type
+    assert str(cf.dx_steps()[-1].eq.rhs) == "Sum(deltahat[a + d*m']*flip(w)[m'], (m', 0, k - 1))"
     assert all(isinstance(step.eq, sympy.Eq) for step in cf.dx_steps() + cf.dw_steps())
     assert r"\left\lfloor" in sympy.latex(cf.leftover_rows().out_size)
 
@@ -185,7 +197,7 @@ def _sympy_expand(expr, der, at):
     values = {s: geom.stride[0], d: geom.dilation[0], p_lo: geom.padding[0][0],
               p_hi: geom.padding[0][1], n: geom.in_size[0], k: geom.kernel_size[0],
               O: geom.out_size[0], **at}
-    for _ in range(4):                          # deltatilde^pad -> deltatilde -> delta
+    for _ in range(4):                          # deltahat -> deltatilde -> delta
         for eq in cf.definitions():
             if isinstance(eq.lhs, Indexed):
                 names = eq.lhs.indices

@@ -300,17 +300,19 @@ def test_input_gradient_pads_dy_per_block_when_the_padded_dy_would_outgrow_the_o
     monkeypatch.setattr(fc, "correlate", lambda terms, *a, **k: seen.extend(terms) or
                         real(terms, *a, **k))
     rng = np.random.default_rng(0)
+    cases = []
+    for n in (1, 3):                  # the loops, once per batch size (seconds each)
+        x, w = rng.normal(size=(n, 6, 14, 14)), rng.normal(size=(16, 6, 5, 5))
+        dy = rng.normal(size=(n, 16, 10, 10))
+        cases.append((x, w, dy, reference.conv_backward(dy, x, w).dx))
     for first in (False, True):
         monkeypatch.setattr(fc, "channels_first", lambda *a, _f=first, **k: _f)
-        for n in (1, 3):
-            x, w = rng.normal(size=(n, 6, 14, 14)), rng.normal(size=(16, 6, 5, 5))
-            dy = rng.normal(size=(n, 16, 10, 10))
+        for x, w, dy, want in cases:
             seen.clear()
             for budget in (None, 1):             # whole samples; one row per block
                 monkeypatch.setattr(fc, "CHUNK_BYTES", budget or 2 << 20)
                 got = convbp.conv_backward(dy, x, w)
-                np.testing.assert_allclose(got.dx, reference.conv_backward(dy, x, w).dx,
-                                           rtol=1e-10, atol=1e-10)
+                np.testing.assert_allclose(got.dx, want, rtol=1e-10, atol=1e-10)
             assert seen and all(t.pads == ((4, 4), (4, 4)) for t in seen)
             assert all(t.a.shape == dy.shape for t in seen)
 

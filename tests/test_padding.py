@@ -19,7 +19,9 @@ def _np_pad_or_crop(a, pads, axes, value):
 
 
 @pytest.mark.parametrize("pads", [[(1, 2), (0, 0)], [(-1, 2), (3, -2)], [(0, -3), (2, 1)],
-                                  [(0, 0), (0, 0)], [(-2, -1), (-1, 0)]])
+                                  [(0, 0), (0, 0)], [(-2, -1), (-1, 0)],
+                                  # a crop past the far end: nothing of a is left
+                                  [(-7, 4), (2, -5)], [(-5, 1), (-4, 1)]])
 @pytest.mark.parametrize("value", [0.0, -np.inf, 2.5])
 def test_matches_np_pad_channels_first_and_last(pads, value):
     a = np.random.default_rng(0).normal(size=(2, 3, 5, 4))

@@ -222,6 +222,23 @@ def test_latex_and_text_order_terms_by_delta():
     assert derive(3, 2, stride=2).text("dx").splitlines()[-1] == "dL/dx[2] = 0"
 
 
+def test_latex_continues_long_sums_on_further_lines():
+    d = derive((5, 5), (3, 3), stride=2)
+    whole = d.latex()
+    for per in (1, 2, 3, 4):
+        tex = d.latex(terms_per_line=per)
+        # the same equations, terms and order: only the line breaks differ
+        assert tex.replace(" \\\\\n&\\quad {}", " ") == whole
+        rows = tex.splitlines()[1:-1]
+        assert all(r.count(r"\delta") <= per for r in rows)
+        assert sum(r.startswith(r"&\quad {}+ ") for r in rows) == sum(
+            max(0, -(-len(sympy.Add.make_args(e.rhs)) // per) - 1) for e in d.equations())
+    assert d.latex(terms_per_line=4) == whole          # no sum here has more than 4
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match=r"Derivation\.latex: terms_per_line .* got"):
+            d.latex("dx", terms_per_line=bad)
+
+
 # -- errors ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs, exc, words", [

@@ -4,25 +4,28 @@ Where :func:`convbp.symbolic.derive` differentiates one concrete convolution, th
 module keeps everything symbolic (one spatial dimension unless ``ndim`` says otherwise;
 every dimension behaves the same way, independently) and takes the gradient of
 
-.. math:: L = \sum_{o=0}^{O-1} \delta_o \sum_{m=0}^{k-1} w_m\, x_{s o + d m - p_{lo}}
-          \qquad (x_i = 0 \text{ outside } 0 \le i < n)
+.. math:: L &= \sum_{o=0}^{O-1} \delta_o \sum_{m=0}^{k-1} w_m\, x_{s o + d m - p_{lo}}, \\
+          x_i &= 0 \text{ outside } 0 \le i < n
 
-to the dilate-pad-flip statement of :ref:`backward-strided`:
+to the dilate-pad-flip statement of :ref:`backward-strided`, one step a line (chain
+rule, sum over ``o``, dilate, pad, flip):
 
 .. math::
     \frac{\partial L}{\partial x_a}
-      = \sum_{o}\sum_{m} \delta_o w_m [s o + d m - p_{lo} = a]              % chain rule
-      = \sum_{m} w_m\, \delta_{(a + p_{lo} - d m)/s}\,[s \mid a + p_{lo} - d m] % sum over o
-      = \sum_{m} w_m\, \tilde\delta_{a + p_{lo} - d m}                       % dilate
-      = \sum_{m} w_m\, \tilde\delta^{pad}_{a + d (k - 1 - m)}                % pad
-      = \sum_{m'} \tilde w_{m'}\, \tilde\delta^{pad}_{a + d m'}              % flip
+      &= \sum_{o}\sum_{m} \delta_o w_m [s o + d m - p_{lo} = a] \\
+      &= \sum_{m} w_m\, \delta_{(a + p_{lo} - d m)/s} \\
+      &\qquad \cdot [s \mid a + p_{lo} - d m] \\
+      &= \sum_{m} w_m\, \tilde\delta_{a + p_{lo} - d m} \\
+      &= \sum_{m} w_m\, \hat\delta_{a + d (k - 1 - m)} \\
+      &= \sum_{m'} \operatorname{flip}(w)_{m'}\, \hat\delta_{a + d m'}
 
 with the dilated gradient :math:`\tilde\delta_t = \delta_{t/s}` if :math:`s \mid t`
 (else 0), padded by :math:`P_{lo} = d(k-1) - p_{lo}` on the left and
-:math:`P_{hi} = d(k-1) - p_{hi} + r` on the right, and the flipped kernel
-:math:`\tilde w_{m'} = w_{k-1-m'}`: a stride-1, dilation-``d`` correlation with the
-rotated kernel. The weight gradient goes the same way to a correlation of the padded
-input with the dilated gradient, at stride ``d``.
+:math:`P_{hi} = d(k-1) - p_{hi} + r` on the right into :math:`\hat\delta`, and the
+flipped kernel :math:`\operatorname{flip}(w)_{m'} = w_{k-1-m'}`: a stride-1,
+dilation-``d`` correlation with the flipped kernel. The weight gradient goes the same
+way to a correlation of the padded input :math:`\bar x` with the dilated gradient, at
+stride ``d``.
 
 SymPy does the calculus and the index algebra (``diff`` of the ``Sum`` gives the
 Kronecker deltas; ``Sum.change_index`` flips the kernel; ``solve`` and ``expand`` give
@@ -37,7 +40,10 @@ SymPy variables are named after the maths of the book and of :mod:`convbp.geomet
 ``O`` output length, ``r`` leftover remainder, ``a`` input position, ``o`` output
 position, ``m`` kernel tap, ``m'`` flipped tap, ``t`` position in the dilated gradient,
 ``u`` position in a padded array. With ``ndim > 1`` each carries the axis as a
-subscript (``s_1``, ``a_2``, ...).
+subscript (``s_1``, ``a_2``, ...). The auxiliary arrays print in the book's marks
+(the notation table of :ref:`intro`): ``deltatilde`` as :math:`\tilde\delta`,
+``deltahat`` as :math:`\hat\delta`, ``flip(w)`` as :math:`\operatorname{flip}(w)` and
+``xbar`` as :math:`\bar x`, in LaTeX by any SymPy printer.
 """
 
 from __future__ import annotations
@@ -53,6 +59,15 @@ from .render import latex
 
 __all__ = ["Notation", "Step", "Leftover", "notation", "loss", "definitions", "dx_steps",
            "dw_steps", "naive_collapse", "leftover_rows", "chain"]
+
+
+class _Applied(sympy.Symbol):
+    r"""The label of an array made by an operator, e.g. ``flip(w)``: ``str`` keeps the
+    name, LaTeX writes :math:`\operatorname{flip}(w)` (any SymPy printer: ``_latex``)."""
+
+    def _latex(self, printer):
+        op, arg = self.name[:-1].split("(", 1)
+        return r"\operatorname{%s}(%s)" % (op, printer._print(sympy.Symbol(arg)))
 
 
 @dataclass(frozen=True)
@@ -79,10 +94,10 @@ class Notation:
     x: IndexedBase
     w: IndexedBase
     delta: IndexedBase
-    delta_dil: IndexedBase    # dilated gradient, tilde delta
-    delta_pad: IndexedBase    # dilated and padded gradient
-    w_flip: IndexedBase       # flipped kernel, tilde w
-    x_pad: IndexedBase        # zero-padded input
+    delta_dil: IndexedBase    # dilated gradient, printed deltatilde (tilde delta)
+    delta_pad: IndexedBase    # dilated and padded gradient, deltahat (hat delta)
+    w_flip: IndexedBase       # flipped kernel, flip(w)
+    x_pad: IndexedBase        # zero-padded input, xbar (bar x)
     L: sympy.Symbol
 
 
@@ -115,8 +130,10 @@ def notation(ndim: int = 1) -> Notation:
         a=axes("a", **integer), o=axes("o", **integer), m=axes("m", **integer),
         mp=axes("m'", "m'_{%d}", **integer), t=axes("t", **integer), u=axes("u", **integer),
         x=IndexedBase("x"), w=IndexedBase("w"), delta=IndexedBase("delta"),
-        delta_dil=IndexedBase("deltatilde"), delta_pad=IndexedBase("deltatilde^pad"),
-        w_flip=IndexedBase("wtilde"), x_pad=IndexedBase("x^pad"), L=sympy.Symbol("L"),
+        # SymPy's printers turn the suffixes tilde, hat and bar into the marks
+        delta_dil=IndexedBase("deltatilde"), delta_pad=IndexedBase("deltahat"),
+        w_flip=IndexedBase(_Applied("flip(w)")), x_pad=IndexedBase("xbar"),
+        L=sympy.Symbol("L"),
     )
 
 
@@ -221,7 +238,7 @@ def dx_steps(ndim: int = 1) -> list[Step]:
     >>> [step.name for step in dx_steps()]
     ['chain rule', 'sum over o', 'dilate', 'pad', 'flip']
     >>> dx_steps()[-1].eq.rhs
-    Sum(deltatilde^pad[a + d*m']*wtilde[m'], (m', 0, k - 1))
+    Sum(deltahat[a + d*m']*flip(w)[m'], (m', 0, k - 1))
 
     Used in :ref:`general-rule`.
     """
@@ -238,7 +255,7 @@ def dx_steps(ndim: int = 1) -> list[Step]:
                                      (0, True)), *m_limits)
     # 3. That Piecewise is the dilated gradient at t = a + p_lo - d*m.
     dilated = Sum(N.w[N.m] * N.delta_dil[tuple(num)], *m_limits)
-    # 4. Shift by the left padding P_lo = d*(k-1) - p_lo: deltatilde_t = deltatilde^pad_{t+P_lo}.
+    # 4. Shift by the left padding P_lo = d*(k-1) - p_lo: deltatilde_t = deltahat_{t+P_lo}.
     pads = [d * (k - 1) - p for d, k, p in zip(N.d, N.k, N.p_lo)]
     padded = dilated.replace(
         lambda e: isinstance(e, Indexed) and e.base == N.delta_dil,
@@ -300,7 +317,7 @@ def dw_steps(ndim: int = 1) -> list[Step]:
     Examples
     --------
     >>> dw_steps()[-1].eq.rhs
-    Sum(deltatilde[t]*x^pad[d*m + t], (t, 0, s*(O - 1)))
+    Sum(deltatilde[t]*xbar[d*m + t], (t, 0, s*(O - 1)))
 
     Used in :ref:`general-rule`.
     """
@@ -325,7 +342,7 @@ def dw_steps(ndim: int = 1) -> list[Step]:
         ("chain rule", chain_rule, "SymPy's diff of L: a Kronecker delta in the taps."),
         ("sum over taps", one_tap, "Every output o reads x through tap m exactly once."),
         ("dilate", dilated, "t = s o: the dilated gradient, zero off the multiples of s."),
-        ("pad", padded, "x^pad_u = x_{u - p_lo}: a correlation of the padded input with "
+        ("pad", padded, "xbar_u = x_{u - p_lo}: a correlation of the padded input with "
          "the dilated gradient at stride d."))
 
 
@@ -390,7 +407,7 @@ def chain(steps: list[Step]) -> str:
     Examples
     --------
     >>> print(chain(dx_steps()).splitlines()[-2])
-     &= \sum_{m'=0}^{k - 1} {\tilde{\delta}^{pad}}_{a + d m'} {\tilde{w}}_{m'} && \text{flip}
+     &= \sum_{m'=0}^{k - 1} {\hat{\delta}}_{a + d m'} {\operatorname{flip}(w)}_{m'} && \text{flip}
 
     Used in :ref:`general-rule`.
     """

@@ -275,8 +275,17 @@ class Derivation:
         """
         return [sympy.Eq(lhs, rhs, evaluate=False) for lhs, rhs in self._rows(which)]
 
-    def latex(self, which=None) -> str:
+    def latex(self, which=None, *, terms_per_line=None) -> str:
         r"""The equations as one LaTeX ``aligned`` block, sums ordered by output position.
+
+        Parameters
+        ----------
+        which : {"dx", "dw", "db", "y"} or sequence of them, optional
+            Which arrays; default ``("dx", "dw", "db")``.
+        terms_per_line : int, optional
+            At most this many terms of a sum on one line; the rest continue on the
+            lines below, indented. A 2-D equation has up to ``prod(kernel)`` terms, and
+            four of them already overflow a phone's width. Default: one line each.
 
         Examples
         --------
@@ -287,10 +296,27 @@ class Derivation:
         \frac{\partial L}{\partial x_{1}} &= \delta_{0} w_{1} \\
         \frac{\partial L}{\partial x_{2}} &= 0
         \end{aligned}
+        >>> print(derive(3, 2).latex("dw", terms_per_line=1))
+        \begin{aligned}
+        \frac{\partial L}{\partial w_{0}} &= \delta_{0} x_{0} \\
+        &\quad {}+ \delta_{1} x_{1} \\
+        \frac{\partial L}{\partial w_{1}} &= \delta_{0} x_{1} \\
+        &\quad {}+ \delta_{1} x_{2}
+        \end{aligned}
         """
-        return render.aligned(
-            (render.latex(lhs), render.ordered_sum(rhs, self._term_key, render.latex))
-            for lhs, rhs in self._rows(which))
+        per = terms_per_line
+        if per is not None and (not isinstance(per, numbers.Integral)
+                                or isinstance(per, bool) or per < 1):
+            raise ValueError(f"Derivation.latex: terms_per_line must be a positive int "
+                             f"or None, got {per!r}")
+        rows = []
+        for lhs, rhs in self._rows(which):
+            terms = render.ordered_terms(rhs, self._term_key, render.latex)
+            size = len(terms) if per is None else int(per)
+            rows.append((render.latex(lhs), "".join(terms[:size])))
+            rows += [(None, "".join(terms[i:i + size]).lstrip())
+                     for i in range(size, len(terms), size)]
+        return render.aligned(rows)
 
     def text(self, which=None) -> str:
         """The equations as plain text, one per line (the CLI's ``--format text``).

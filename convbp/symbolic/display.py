@@ -28,15 +28,6 @@ from . import closed_form as cf
 
 __all__ = ["step_latex", "evaluate_step"]
 
-#: IndexedBase names of :func:`closed_form.notation` -> the book's marks.
-BOOK_NAMES = {
-    "deltatilde": r"\tilde{\delta}",
-    "deltatilde^pad": r"\hat{\delta}",
-    "wtilde": r"\operatorname{flip}(w)",
-    "x^pad": r"\bar{x}",
-}
-
-
 class _BookPrinter(LatexPrinter):
     """SymPy's LaTeX printer with the book's marks and the Iverson bracket."""
 
@@ -58,8 +49,9 @@ class _BookPrinter(LatexPrinter):
         return r"\left\{\begin{array}{l}" + r" \\ ".join(rows) + r"\end{array}\right."
 
     def _print_Indexed(self, expr):
-        name = str(expr.base.label)
-        base = BOOK_NAMES.get(name, self._print(expr.base.label))
+        # the labels print as the book's marks themselves (closed_form.notation);
+        # here only the braces around them go: \hat{\delta}_{u}, not {\hat{\delta}}_{u}
+        base = self._print(expr.base.label)
         index = ",".join(self._print(i) for i in expr.indices)
         return f"{base}_{{{index}}}"
 

@@ -19,7 +19,7 @@ import sympy
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-__all__ = ["text_name", "text", "latex", "ordered_sum", "aligned"]
+__all__ = ["text_name", "text", "latex", "ordered_terms", "ordered_sum", "aligned"]
 
 _PARTIAL = re.compile(r"^\\frac\{\\partial (\w+)\}\{\\partial (.+)\}$")
 _SUBSCRIPT = re.compile(r"^\\?([A-Za-z]+)_\{(.*)\}$")
@@ -99,6 +99,32 @@ def text(expr) -> str:
     return _TEXT.doprint(expr)
 
 
+def ordered_terms(expr, key: Callable, printer: Callable[[sympy.Expr], str]) -> list[str]:
+    """The printed terms of a sum in the order given by ``key``, each with its sign.
+
+    Joined, they are :func:`ordered_sum`; split, a long sum can go on several lines.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> a, b, c = sympy.symbols("a b c")
+    >>> ordered_terms(a + b - c, key=lambda t: -ord(str(t.free_symbols.pop())), printer=str)
+    ['-c', ' + b', ' + a']
+    """
+    terms = sorted(sympy.Add.make_args(expr), key=key)
+    if not terms or expr == 0:
+        return [printer(sympy.S.Zero)]
+    out = []
+    for i, term in enumerate(terms):
+        negative = term.could_extract_minus_sign()
+        body = printer(-term if negative else term)
+        if i == 0:
+            out.append(f"-{body}" if negative else body)
+        else:
+            out.append(f" - {body}" if negative else f" + {body}")
+    return out
+
+
 def ordered_sum(expr, key: Callable, printer: Callable[[sympy.Expr], str]) -> str:
     """Print a sum term by term, in the order given by ``key`` (a function of one term).
 
@@ -109,30 +135,25 @@ def ordered_sum(expr, key: Callable, printer: Callable[[sympy.Expr], str]) -> st
     >>> ordered_sum(a + b - c, key=lambda t: -ord(str(t.free_symbols.pop())), printer=str)
     '-c + b + a'
     """
-    terms = sorted(sympy.Add.make_args(expr), key=key)
-    if not terms or expr == 0:
-        return printer(sympy.S.Zero)
-    out = []
-    for i, term in enumerate(terms):
-        negative = term.could_extract_minus_sign()
-        body = printer(-term if negative else term)
-        if i == 0:
-            out.append(f"-{body}" if negative else body)
-        else:
-            out.append(f" - {body}" if negative else f" + {body}")
-    return "".join(out)
+    return "".join(ordered_terms(expr, key, printer))
 
 
-def aligned(rows: Iterable[tuple[str, str]]) -> str:
+def aligned(rows: Iterable[tuple[str | None, str]]) -> str:
     r"""An ``aligned`` LaTeX block with one ``lhs &= rhs`` row per pair.
+
+    A row whose ``lhs`` is ``None`` continues the equation above it, indented
+    (``&\quad {}rhs``: the empty group keeps a leading ``+`` binary, spaced as in
+    ``a + b``), e.g. the rest of a long sum.
 
     Examples
     --------
-    >>> print(aligned([("a", "b"), ("c", "d")]))
+    >>> print(aligned([("a", "b"), ("c", "d + e"), (None, "+ f")]))
     \begin{aligned}
     a &= b \\
-    c &= d
+    c &= d + e \\
+    &\quad {}+ f
     \end{aligned}
     """
-    body = " \\\\\n".join(f"{lhs} &= {rhs}" for lhs, rhs in rows)
+    body = " \\\\\n".join(f"&\\quad {{}}{rhs}" if lhs is None else f"{lhs} &= {rhs}"
+                           for lhs, rhs in rows)
     return "\\begin{aligned}\n" + body + "\n\\end{aligned}"
