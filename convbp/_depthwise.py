@@ -155,7 +155,8 @@ def forward(x, w, geom, dtype, budget=None) -> np.ndarray:
 
 
 def _dy_on_grid(dy_block, geom, grid: _Grid, buf) -> np.ndarray:
-    """``dy`` ``(m, G, M, *out)`` laid on the output grid, zeros between: ``(m, G, M, rows)``."""
+    """``dy`` ``(m, G, M, *out)`` laid on the output grid, zeros between:
+    ``(m, G, M, rows)``."""
     m, groups, mult = dy_block.shape[:3]
     nd = len(grid.size)
     out = buf[: m * groups * mult * grid.rows].reshape(m, groups, mult, geom.out_size[0],

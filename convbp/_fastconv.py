@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ._threads import run_blocks, workers
+from ._threads import COPY_COST, run_blocks, workers
 from .padding import fill
 
 # Bytes of one block of the column buffer. Big enough for matrix products that run near
@@ -66,7 +66,7 @@ def pad_channels_first(a: np.ndarray, pads, dtype) -> np.ndarray:
 def _fill_shares(src: np.ndarray, pads, axes, out: np.ndarray) -> None:
     """:func:`convbp.padding.fill` of ``src`` into ``out``, a share of the batch per
     thread (small copies in the calling thread)."""
-    cost = 4 * src.nbytes
+    cost = COPY_COST * src.nbytes
     if workers(cost) == 1:
         fill(src, pads, axes, out)
         return
@@ -252,8 +252,8 @@ def _pad_block(t: "Correlation", nb: slice, buf: np.ndarray) -> np.ndarray:
         out = buf[: src.size // math.prod(size) * math.prod(padded)].reshape(m, c, *padded)
         return fill(src, t.pads, tuple(range(2, src.ndim)), out)
     out = buf[: src.size // math.prod(size) * math.prod(padded)].reshape(m, *padded, c)
-    return fill(src.transpose(0, *range(2, src.ndim), 1), t.pads, tuple(range(1, src.ndim - 1)),
-                out)
+    return fill(src.transpose(0, *range(2, src.ndim), 1), t.pads,
+                tuple(range(1, src.ndim - 1)), out)
 
 
 def _cf_block(view: np.ndarray, ntaps: int, nb: slice, rb: slice) -> np.ndarray:
@@ -325,7 +325,8 @@ def correlate(terms, budget=None, share: int = 2) -> None:
                 rows += t.bias.reshape(groups, c_a, 1)
             # rows[g, i, (n, o)] -> out[n, g*C_a + i, o]
             np.copyto(t.out[out_nb, :, rb].reshape(m, groups, c_a, *o_shape),
-                      rows.reshape(groups, c_a, m, *o_shape).transpose(2, 0, 1, *range(3, 3 + len(o_shape))))
+                      rows.reshape(groups, c_a, m, *o_shape)
+                      .transpose(2, 0, 1, *range(3, 3 + len(o_shape))))
             return
         groups, k, c_a = t.wmat.shape
         cols = _columns(view[:, nb, rb], buffers[0])          # (G, m, *o, *j, c)
@@ -429,8 +430,8 @@ def scatter(dy, wmat_t, acc, start, step, count, taps, tap_step, budget=None) ->
     plan = _plan(n, grid, groups * k * dy.itemsize, dy.nbytes + acc.nbytes, budget,
                  cost=2 * dy.size * k)
     per_row = math.prod(grid[1:])
-    size = max(dy[nb].shape[0] * ((rb.stop or count[0]) - (rb.start or 0)) for nb, rb in plan) \
-        * per_row * groups * k
+    size = per_row * groups * k * max(dy[nb].shape[0] * ((rb.stop or count[0]) - (rb.start or 0))
+                                      for nb, rb in plan)
     acc_g = acc.reshape(n, groups, c_b, *acc.shape[2:])
     acc_flat = acc.reshape(n, groups, c_b, -1)
     # flat offset of a spatial index of acc, and the last output's offset within a row

@@ -27,20 +27,25 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["blas_threads", "workers", "run_blocks", "ENABLED", "SERIAL_COST"]
+__all__ = ["blas_threads", "workers", "run_blocks", "ENABLED", "SERIAL_COST", "COPY_COST"]
 
 # Set to False to run every block in the calling thread (tests use it to compare paths).
 ENABLED = True
 
-# Work (floating-point operations; a copy of B bytes counts 4*B) below which the blocks
-# run in the calling thread, with BLAS single-threaded: handing blocks to a second
-# Python thread costs a wake-up and, worse, makes the threads take turns at the GIL
-# for the Python work between the copies and products of each block. Measured on the
-# layers of benchmarks/bench.py (2 cores): one thread is as fast or faster up to about
-# 30 MFLOP (a 7 MFLOP 4x4 stride-3 layer 0.96 -> 0.46 ms, LeNet's 6 -> 16 backward
-# 13.9 -> 8.3 ms) and slower from about 100 MFLOP. A shape rule, never a timing: the
-# same shapes always take the same path, so the results are the same on every run.
+# Work (floating-point operations; a copy of B bytes counts COPY_COST*B) below which
+# the blocks run in the calling thread, with BLAS single-threaded: handing blocks to a
+# second Python thread costs a wake-up and, worse, makes the threads take turns at the
+# GIL for the Python work between the copies and products of each block. Measured on
+# the layers of benchmarks/bench.py (2 cores): one thread is as fast or faster up to
+# about 30 MFLOP (a 7 MFLOP 4x4 stride-3 layer 0.91 -> 0.61 ms, LeNet's 6 -> 16
+# backward 9.0 -> 5.9 ms). A shape rule, never a timing: the same shapes always take
+# the same path, so the results are the same on every run.
 SERIAL_COST = 1 << 25
+
+# Operations a byte of a plain copy (the padded channels-last x) counts for: copies
+# have no Python work between them, so they gain from a second thread from about 1 MB
+# (measured: 32 -> 64 channels, 2x2 stride 2 on 32x32, forward 7.3 -> 5.2 ms).
+COPY_COST = 32
 
 _SYMBOLS = [  # (setter, getter) as exported by the OpenBLAS builds NumPy ships with
     ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),

@@ -118,7 +118,8 @@ def _tiles(x: np.ndarray, geom: ConvGeometry, dtype):
 
 
 def _tile_view(a: np.ndarray, geom: ConvGeometry) -> np.ndarray:
-    """``a`` ``(N, C, *spatial)`` without its leftover cells, as ``(N, C, o1, k1, o2, k2, ...)``."""
+    """``a`` ``(N, C, *spatial)`` without its leftover cells, as
+    ``(N, C, o1, k1, o2, k2, ...)``."""
     crop = a[(..., *(slice(0, o * k) for o, k in zip(geom.out_size, geom.kernel_size)))]
     return crop.reshape(*a.shape[:2], *(v for o, k in zip(geom.out_size, geom.kernel_size)
                                         for v in (o, k)))
