@@ -219,7 +219,8 @@ def _input_grad_strided(dyg, wk, geom, dtype, cost, budget) -> np.ndarray:
     a 3x3 stride-2 layer, 32 channels on 28x28)."""
     n, groups, mult = dyg.shape[:3]
     dxp = np.zeros((n, groups, *geom.padded_size), dtype=dtype)
-    plan = _plan(n, (1,), 2 * dyg[0].nbytes, dyg.nbytes + dxp.nbytes, budget, cost=cost)
+    plan = _plan(n, (1,), 2 * dyg[0].nbytes, dyg.nbytes + dxp.nbytes, budget, cost=cost,
+                 share=4)                  # dxp and its cropped copy are alive together
     sp = "abcdefhjkl"[: geom.ndim]                               # the spatial axes
 
     def work(block, tmp):
@@ -254,7 +255,10 @@ def weight_grad(dy, x, w_shape, geom, dtype, budget=None) -> np.ndarray:
     dyg = dy.reshape(n, groups, mult, *geom.out_size).astype(dtype, copy=False)
     taps = math.prod(geom.kernel_size)
     cost = ELEMENTWISE_COST * 2 * dyg.size * taps
-    per_sample = 2 * groups * mult * grid.rows * dtype.itemsize
+    # the buffers of a sample: x in phases (twice at stride > 1: padded, then split) and
+    # dy on the output grid
+    per_sample = groups * ((1 + (grid.phases > 1)) * grid.phases * grid.flat
+                           + mult * grid.rows) * dtype.itemsize
     plan = _plan(n, (1,), per_sample, x.nbytes + dyg.nbytes, budget, cost=cost)
     largest = max(nb.stop - nb.start for nb, _ in plan)
     size = grid.length
