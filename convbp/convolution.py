@@ -22,19 +22,23 @@ threads in :mod:`convbp._threads`):
   ``s - 1`` zeros that the textbook recipe (:func:`convbp.conv_backward_as_convolutions`)
   inserts into ``dy`` is formed, and input rows that no window reads (the leftover
   remainder) see only zero padding of ``dy``: their gradient is exactly zero. When
-  ``C_in`` is much smaller than ``C_out``, ``dx`` is scattered instead (col2im): one
-  product ``w_mat.T @ dy`` per block, then one strided add per tap.
+  that moves fewer values (:func:`_scatters`: ``C_in`` several times smaller than
+  ``C_out``, or large kernels on small inputs), ``dx`` is scattered instead (col2im):
+  one product ``w_mat.T @ dy`` per block, then one add per tap, at stride 1 on long
+  flat runs (:func:`convbp._fastconv.flat_scatter`).
 * A 1x1 kernel at stride 1 without padding needs no columns (``x`` is its own column
   matrix), and a depthwise kernel (one input channel per group) no matrix product:
-  each of its taps is one broadcast multiply-add.
+  each of its taps is one broadcast multiply-add, on the flattened stride phases of
+  ``x`` (:mod:`convbp._depthwise`).
 * Few channels per group (first layers with 1-3 channels, grouped layers with a few
   channels per group): the channels-last columns would be copied in runs of a few
   values. A shape rule (:func:`convbp._fastconv.channels_first`) then copies them
   channels-first instead (Caffe's im2col, runs along the output rows), and the product
   of each block is one batched ``wmat[g] (C_out/G, K) @ cols[g] (K, positions)`` over
   all groups, already channels-first; ``dw`` comes out in the kernel's own layout.
-* Small work (:data:`convbp._threads.SERIAL_COST`, about 30 MFLOP) runs in the calling
-  thread with BLAS single-threaded: waking threads would cost more than they save.
+* Small work (:data:`convbp._threads.SERIAL_COST`, about 30 MFLOP; copies and
+  depthwise loops weighed more) runs in the calling thread with BLAS single-threaded:
+  waking a thread and sharing the GIL with it would cost more than it saves.
   So does col2im whose strided adds are small
   (:data:`convbp._fastconv.SCATTER_ADD_ELEMENTS`): two threads would queue for the GIL.
 * Memory: the column buffers of all threads stay within half of the operands, and when
