@@ -97,6 +97,11 @@ def test_grid_in_both_column_layouts(c, monkeypatch):
     (16, 1, (2, 2), (6, 6), (3, 3), (1, 1), False),
     (64, 1, (1, 1), (32, 32), (3, 3), (1, 1), False),     # the large layers keep theirs
     (8, 1, (1,), (128,), (3,), (4,), True),               # dilated 1-D
+    (1, 1, (2, 2), (14, 14), (3, 3), (1, 1), True),       # 1 channel, stride 2
+    (32, 1, (2, 2), (16, 16), (2, 2), (1, 1), True),      # windows tile the rows
+    (64, 1, (3, 3), (10, 10), (3, 3), (1, 1), True),
+    (16, 1, (3, 3), (5, 5), (4, 4), (1, 1), False),       # overlapping: not tiles
+    (32, 1, (2, 2), (16, 16), (2, 2), (2, 2), False),     # dilated: not tiles
 ])
 def test_column_layout_shape_rule(c_in_g, groups, step, count, taps, tap_step, first):
     assert fc.channels_first(c_in_g, groups, step, count, taps, tap_step) is first
