@@ -147,7 +147,6 @@ def forward(x, w, geom, dtype, budget=None) -> np.ndarray:
             else:
                 np.multiply(run, coef, out=tmp)
                 acc[..., :size] += tmp
-        acc[..., size:] = 0                   # past the last output: never read
         np.copyto(y[nb], _on_grid(acc, geom, grid))
 
     run_blocks(plan, work, scratch, cost=cost)
@@ -176,12 +175,12 @@ def input_grad(dy, w, geom, groups: int, dtype, budget=None) -> np.ndarray:
     """
     n, c_out = dy.shape[:2]
     mult = c_out // groups
-    grid = _grid(geom)
     dyg = dy.reshape(n, groups, mult, *geom.out_size).astype(dtype, copy=False)
     wk = w.reshape(groups, mult, -1).astype(dtype, copy=False)
     cost = ELEMENTWISE_COST * 2 * dyg.size * math.prod(geom.kernel_size)
     if any(s > 1 for s in geom.stride):
         return _input_grad_strided(dyg, wk, geom, dtype, cost, budget)
+    grid = _grid(geom)
     w_rows = np.ascontiguousarray(wk.transpose(2, 0, 1)[:, :, None, :])   # (T, G, 1, M)
     dx = np.empty((n, groups, *geom.in_size), dtype=dtype)
     per_sample = 2 * groups * mult * grid.rows * dtype.itemsize

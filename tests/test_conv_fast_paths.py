@@ -107,22 +107,6 @@ def test_column_layout_shape_rule(c_in_g, groups, step, count, taps, tap_step, f
     assert fc.channels_first(c_in_g, groups, step, count, taps, tap_step) is first
 
 
-@pytest.mark.parametrize("groups", [1, 3])
-def test_channels_first_windows_match_index_form(groups):
-    rng = np.random.default_rng(1)
-    a = rng.normal(size=(2, 6, 11, 9))
-    start, step, count, taps, tap_step = (1, 0), (2, 3), (3, 2), (2, 3), (3, 1)
-    v = fc.windows_cf(a, start, step, count, taps, tap_step, groups)
-    c_in_g = 6 // groups
-    assert v.shape == (groups, c_in_g, 2, 3, 2, 3, 2) and not v.flags.writeable
-    for g, c, j1, j2, n, o1, o2 in itertools.product(*map(range, v.shape)):
-        assert v[g, c, j1, j2, n, o1, o2] == a[n, g * c_in_g + c, start[0] + step[0] * o1
-                                               + tap_step[0] * j1,
-                                               start[1] + step[1] * o2 + tap_step[1] * j2]
-    with pytest.raises(RuntimeError, match="internal error"):
-        fc.windows_cf(a, start, step, (5, 2), taps, tap_step, groups)
-
-
 @pytest.mark.parametrize("budget", [1, 200, 700, 2500])
 @pytest.mark.parametrize("c", [NAMED[name] for name in
                                ("s1", "s2-leftover", "s2-d3-asym", "groups", "1d", "3d")],
@@ -204,18 +188,33 @@ def test_blocks_cover_everything_once_and_respect_the_budget(n, count, per, budg
     assert len(sizes) <= 2                             # equal blocks, but the last
 
 
+@pytest.mark.parametrize("first", [False, True], ids=["channels-last", "channels-first"])
 @pytest.mark.parametrize("groups", [1, 3])
-def test_windows_view_matches_index_form(groups):
+def test_windows_view_matches_index_form(groups, first):
+    """fc.windows (channels-last source) and fc.windows_cf (channels-first) read
+    a[n, g*C_b + c, start + step*o + tap_step*j], each in its own axis order."""
     rng = np.random.default_rng(1)
-    a = rng.normal(size=(2, 11, 9, 6))
+    a = rng.normal(size=(2, 11, 9, 6))                  # (N, H, W, C)
     start, step, count, taps, tap_step = (1, 0), (2, 3), (3, 2), (2, 3), (3, 1)
-    v = fc.windows(a, start, step, count, taps, tap_step, groups)
     c_in_g = 6 // groups
-    assert v.shape == (groups, 2, 3, 2, 2, 3, c_in_g) and not v.flags.writeable
-    for g, n, o1, o2, j1, j2, c in itertools.product(*map(range, v.shape)):
+    if first:
+        v = fc.windows_cf(np.moveaxis(a, -1, 1), start, step, count, taps, tap_step, groups)
+        assert v.shape == (groups, c_in_g, 2, 3, 2, 3, 2) and not v.flags.writeable
+        order = lambda g, c, j1, j2, n, o1, o2: (g, n, o1, o2, j1, j2, c)  # noqa: E731
+    else:
+        v = fc.windows(a, start, step, count, taps, tap_step, groups)
+        assert v.shape == (groups, 2, 3, 2, 2, 3, c_in_g) and not v.flags.writeable
+        order = lambda *index: index  # noqa: E731
+    for index in itertools.product(*map(range, v.shape)):
+        g, n, o1, o2, j1, j2, c = order(*index)
         want = a[n, start[0] + step[0] * o1 + tap_step[0] * j1,
                  start[1] + step[1] * o2 + tap_step[1] * j2, g * c_in_g + c]
-        assert v[g, n, o1, o2, j1, j2, c] == want
+        assert v[index] == want
+    with pytest.raises(RuntimeError, match="internal error"):
+        if first:
+            fc.windows_cf(np.moveaxis(a, -1, 1), start, step, (5, 2), taps, tap_step, groups)
+        else:
+            fc.windows(a, start, step, (5, 2), taps, tap_step, groups)
 
 
 def test_windows_refuses_to_read_outside():
