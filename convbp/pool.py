@@ -102,27 +102,29 @@ def _max_and_argmax(x: np.ndarray, geom: ConvGeometry):
     return best, arg
 
 
-def _tiles(x: np.ndarray, geom: ConvGeometry, dtype):
-    """When the windows tile ``x`` (stride = kernel, no padding): their cells copied
-    tap-major, ``(prod(kernel), N, C, *out)``, so that each tap is one contiguous block
-    (NumPy is slow on the short strided rows of the windows); else ``None``. Leftover
-    cells that no window covers are left out."""
-    if geom.stride != geom.kernel_size or any(p != (0, 0) for p in geom.padding):
-        return None
-    nd = len(geom.kernel_size)
-    split = _tile_view(x, geom)
-    order = (*range(3, 3 + 2 * nd, 2), 0, 1, *range(2, 2 + 2 * nd, 2))
-    taps = np.empty((*geom.kernel_size, *x.shape[:2], *geom.out_size), dtype=dtype)
-    np.copyto(taps, split.transpose(order))
-    return taps.reshape(int(np.prod(geom.kernel_size)), *x.shape[:2], *geom.out_size)
+def _tiles(geom: ConvGeometry) -> bool:
+    """Do the windows tile the input (stride = kernel, no padding)? Then tap ``m`` of every
+    window is one strided slice ``a[..., m::k]`` (:func:`_tap`), and each cell belongs to
+    at most one window (leftover cells to none)."""
+    return geom.stride == geom.kernel_size and all(p == (0, 0) for p in geom.padding)
 
 
-def _tile_view(a: np.ndarray, geom: ConvGeometry) -> np.ndarray:
-    """``a`` ``(N, C, *spatial)`` without its leftover cells, as
-    ``(N, C, o1, k1, o2, k2, ...)``."""
-    crop = a[(..., *(slice(0, o * k) for o, k in zip(geom.out_size, geom.kernel_size)))]
-    return crop.reshape(*a.shape[:2], *(v for o, k in zip(geom.out_size, geom.kernel_size)
-                                        for v in (o, k)))
+def _tap(a: np.ndarray, geom: ConvGeometry, tap) -> np.ndarray:
+    """Tap ``tap`` of every tiling window of ``a`` ``(N, C, *spatial)``: ``(N, C, *out)``,
+    a strided view (leftover cells left out)."""
+    return a[(..., *(slice(m, o * k, k) for m, o, k in zip(tap, geom.out_size,
+                                                           geom.kernel_size)))]
+
+
+def _tile_max(x: np.ndarray, geom: ConvGeometry, dtype) -> np.ndarray:
+    """Max over tiling windows: a running ``np.maximum`` over the taps' strided slices
+    (NumPy is slow on the short rows of the windows themselves, and a tap-major copy
+    costs a pass over ``x``; measured 0.3 -> 0.1 ms on 64 x 6 x 28 x 28)."""
+    taps = np.ndindex(*geom.kernel_size)
+    best = np.array(_tap(x, geom, next(taps)), dtype=dtype)
+    for tap in taps:
+        np.maximum(best, _tap(x, geom, tap), out=best)
+    return best
 
 
 # --------------------------------------------------------------------------- max pooling
@@ -163,9 +165,8 @@ def max_pool(x, kernel_size, stride=None, padding=0) -> np.ndarray:
            [13., 15.]])
     """
     x, geom = check_pool("max_pool", x, kernel_size, stride, padding)
-    taps = _tiles(x, geom, float_dtype(x))
-    if taps is not None:
-        return taps.max(axis=0)
+    if _tiles(geom):
+        return _tile_max(x, geom, float_dtype(x))
     return _max_and_argmax(x, geom)[0]
 
 
@@ -207,26 +208,25 @@ def max_pool_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
     x, geom = check_pool("max_pool_backward", x, kernel_size, stride, padding)
     dy = check_pool_dy("max_pool_backward", "max_pool", dy, x, geom)
     dtype = float_dtype(x, dy)
-    taps = _tiles(x, geom, float_dtype(x))
-    best = None if taps is None else taps.max(axis=0)
-    if taps is None or np.isnan(best).any() or not np.isfinite(dy).all():
+    best = _tile_max(x, geom, float_dtype(x)) if _tiles(geom) else None
+    if best is None or np.isnan(best).any() or not np.isfinite(dy).all():
         arg = _max_and_argmax(x, geom)[1]
         return _scatter(dy.astype(dtype, copy=False), geom, x.shape, dtype, select=arg)
     # tiles: each dy entry to the first maximal cell of its tile (no NaN anywhere here,
-    # so multiplying by the 0/1 mask is exact; adding +0 turns -0 into 0)
-    routed = np.empty((len(taps), *dy.shape), dtype=dtype)
+    # so multiplying by the 0/1 mask is exact; adding +0 turns -0 into 0), written tap
+    # by tap into its strided slice of dx
+    leftover = any(o * k != n for o, k, n in zip(geom.out_size, geom.kernel_size,
+                                                 x.shape[2:]))
+    dx = (np.zeros if leftover else np.empty)(x.shape, dtype=dtype)
+    routed = np.empty(dy.shape, dtype=dtype)
     hit, taken = np.empty(dy.shape, dtype=bool), np.zeros(dy.shape, dtype=bool)
-    for t in range(len(taps)):
-        np.equal(taps[t], best, out=hit)
+    for tap in np.ndindex(*geom.kernel_size):
+        np.equal(_tap(x, geom, tap), best, out=hit)
         np.greater(hit, taken, out=hit)          # maximal, and no earlier cell was
         taken |= hit
-        np.multiply(dy, hit, out=routed[t], casting="unsafe")
-        routed[t] += 0
-    dx = np.zeros(x.shape, dtype=dtype)
-    nd = len(geom.kernel_size)
-    order = (*(a for i in range(nd) for a in (2 + nd + i, i)),)
-    np.copyto(_tile_view(dx, geom), routed.reshape(*geom.kernel_size, *dy.shape)
-              .transpose(nd, nd + 1, *order))
+        np.multiply(dy, hit, out=routed, casting="unsafe")
+        routed += 0
+        np.copyto(_tap(dx, geom, tap), routed)
     return dx
 
 

@@ -466,7 +466,7 @@ def test_against_pytorch():
                                       ((3, 2, 9), 3)],
                          ids=["tiles", "leftover", "3-d", "1-d"])
 def test_max_pool_tiles_match_the_loops(shape, k):
-    """Windows that tile x (stride = kernel, no padding) take the tap-major path: the
+    """Windows that tile x (stride = kernel, no padding) take the strided-tap path: the
     same values, the same first-maximal winners on ties, +0 (not -0) elsewhere, and
     the loops' answer when x holds NaN or dy holds inf (then the general path runs)."""
     rng = np.random.default_rng(5)
