@@ -25,7 +25,8 @@ threads in :mod:`convbp._threads`):
   that moves fewer values (:func:`_scatters`: ``C_in`` several times smaller than
   ``C_out``, or large kernels on small inputs), ``dx`` is scattered instead (col2im):
   one product ``w_mat.T @ dy`` per block, then one add per tap, at stride 1 on long
-  flat runs (:func:`convbp._fastconv.flat_scatter`).
+  flat runs over the samples of a block laid end to end
+  (:func:`convbp._fastconv.flat_scatter`).
 * A 1x1 kernel at stride 1 without padding needs no columns (``x`` is its own column
   matrix), and a depthwise kernel (one input channel per group) no matrix product:
   each of its taps is one broadcast multiply-add, on the flattened stride phases of

@@ -372,16 +372,22 @@ def test_col2im_with_small_adds_runs_on_one_thread(monkeypatch):
         atol=1e-10)
 
 
-@pytest.mark.parametrize("budget", [None, 1], ids=["whole-samples", "row-blocks"])
+@pytest.mark.parametrize("budget,threads", [(None, False), (1, False), (1, True)],
+                         ids=["one-block", "one-sample-blocks", "two-threads"])
 @pytest.mark.parametrize("dilation,groups", [(1, 1), (2, 2)])
-def test_scatter_on_the_grid_of_dx(budget, dilation, groups, monkeypatch):
-    """Col2im at stride 1 lays dy on dx's padded grid (fc.flat_scatter) and adds each
-    tap's contribution as one flat run: same dx as the loops, leftover rows included."""
+def test_scatter_on_the_grid_of_dx(budget, threads, dilation, groups, monkeypatch):
+    """Col2im at stride 1 lays the samples of a block end to end on dx's padded grid
+    (fc.flat_scatter) and adds each tap's contribution as one flat run: same dx as the
+    loops, leftover rows included, with whole-sample blocks of any size."""
     taken = []
     real = fc.flat_scatter
     monkeypatch.setattr(fc, "flat_scatter", lambda *a: taken.append(real(*a)) or taken[-1])
     if budget:
         monkeypatch.setattr(fc, "CHUNK_BYTES", budget)
+    if threads:                      # every block to a thread, however short its adds
+        from convbp import _threads
+        monkeypatch.setattr(fc, "SCATTER_ADD_ELEMENTS", 0)
+        monkeypatch.setattr(_threads, "SERIAL_COST", 0)
     rng = np.random.default_rng(3)
     x = rng.normal(size=(3, 2 * groups, 9, 8))
     w = rng.normal(size=(12 * groups, 2, 3, 2))
@@ -396,7 +402,8 @@ def test_scatter_on_the_grid_of_dx(budget, dilation, groups, monkeypatch):
 
 def test_flat_scatter_rule():
     assert fc.flat_scatter((14, 14), (0, 0), (1, 1), (10, 10), (5, 5))      # LeNet's 2nd
-    assert not fc.flat_scatter((34, 34), (0, 0), (1, 1), (32, 32), (3, 3))  # long rows
+    assert fc.flat_scatter((34, 34), (0, 0), (1, 1), (32, 32), (3, 3))      # long rows too
+    assert not fc.flat_scatter((9, 9), (1, 0), (1, 1), (4, 4), (3, 3))      # not from 0
     assert not fc.flat_scatter((9, 9), (0, 0), (2, 2), (4, 4), (3, 3))      # stride 2
     assert not fc.flat_scatter((9,), (0,), (1,), (7,), (3,))                # 1-D: flat already
     assert not fc.flat_scatter((6, 30), (0, 0), (1, 1), (4, 4), (3, 3))     # grid > 2x dy
