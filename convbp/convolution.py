@@ -28,9 +28,11 @@ threads in :mod:`convbp._threads`):
   flat runs over the samples of a block laid end to end
   (:func:`convbp._fastconv.flat_scatter`).
 * A 1x1 kernel at stride 1 without padding needs no columns (``x`` is its own column
-  matrix), and a depthwise kernel (one input channel per group) no matrix product:
-  each of its taps is one broadcast multiply-add, on the flattened stride phases of
-  ``x`` (:mod:`convbp._depthwise`).
+  matrix), and a depthwise kernel (one input channel per group) no columns over
+  channels: each of its taps is one broadcast multiply-add, on the flattened stride
+  phases of ``x``; in 2-D with short output rows, the forward pass is instead one
+  product per channel with a banded matrix that places the taps along a row
+  (:mod:`convbp._depthwise`, :func:`convbp._depthwise.banded`).
 * Few channels per group (first layers with 1-3 channels, grouped layers with a few
   channels per group): the channels-last columns would be copied in runs of a few
   values. A shape rule (:func:`convbp._fastconv.channels_first`) then copies them
@@ -159,7 +161,8 @@ def _forward(x: np.ndarray, w: np.ndarray, b, geom: ConvGeometry, groups: int,
     if x.shape[0] == 0:            # an empty batch: nothing to compute
         return np.zeros((0, w.shape[0], *geom.out_size), dtype=dtype)
     if _is_depthwise(w.shape, groups):
-        y = depthwise.forward(x, w, geom, dtype)
+        y = (depthwise.forward_banded if depthwise.banded(geom) else depthwise.forward)(
+            x, w, geom, dtype)
     elif _is_pointwise(geom):      # y[n, g] = wmat[g] @ x[n, g]
         y = np.empty((x.shape[0], w.shape[0], *geom.out_size), dtype=dtype)
         fc.pointwise(_kernel_matrix(w, groups, dtype), _grouped(x, groups, dtype),
