@@ -10,9 +10,9 @@ of :mod:`convbp.geometry`; the choice of this path is described in
     dx_pad[n, g, s*o + d*m] += sum_i dy[n, g*M + i, o] * w[g*M + i, 0, m]
     dw[g*M + i, 0, m]       = sum_{n,o} dy[n, g*M + i, o] * x_pad[n, g, s*o + d*m]
 
-where ``M = C_out / groups`` is the channel multiplier. (A 2-D forward pass with short
-output rows is computed differently, as matrix products with a banded kernel matrix:
-:func:`forward_banded`, chosen by the shape rule :func:`banded`.) NumPy runs such
+where ``M = C_out / groups`` is the channel multiplier. (The forward pass of a 2-D
+layer with short output rows is computed differently, as matrix products with a banded
+kernel matrix: :mod:`convbp._banded`, chosen by :func:`convbp._banded.banded`.) NumPy runs such
 loops fast only along long contiguous rows, and the rows of an image are short (14
 values on 14x14). So every spatial axis is first split into its ``s`` stride phases (row ``s*u + rho`` of the
 padded input goes to phase ``rho``, row ``u``; each phase is ``P = ceil(padded / s)``
@@ -38,7 +38,7 @@ from ._fastconv import _plan
 from ._threads import run_blocks
 from .padding import fill
 
-__all__ = ["forward", "forward_banded", "banded", "input_grad", "weight_grad"]
+__all__ = ["forward", "input_grad", "weight_grad"]
 
 # One multiply-add of these broadcast loops costs about as much as this many operations
 # of a matrix product: the weight of their work against convbp._threads.SERIAL_COST, so
@@ -153,96 +153,6 @@ def forward(x, w, geom, dtype, budget=None) -> np.ndarray:
 
     run_blocks(plan, work, scratch, cost=cost)
     return y.reshape(n, groups * mult, *geom.out_size)
-
-
-def banded(geom) -> bool:
-    """Shape rule: compute a 2-D depthwise forward pass as matrix products with banded
-    kernel matrices (:func:`forward_banded`) rather than per-tap multiply-adds?
-
-    The products multiply ``width / k_w`` times more values than there are taps
-    (``width`` the input columns that the windows of a row read), but at BLAS speed,
-    while the per-tap loops run at NumPy's speed on rows one image row long. Banded when
-    ``width <= BANDED_SPAN * k_w * s_w`` (the per-tap loops are dearer at stride > 1).
-    Measured (interleaved runs, 2 cores, 3x3 unless said): 64 channels on 14x14 4.5 ->
-    3.2 ms, on 28x28 11.9 -> 7.2 ms, 5x5 on 28x28 31.8 -> 12.3 ms, on 40x40 (16 samples)
-    11.6 -> 7.9 ms, stride 2 on 56x56 23.3 -> 17.9 ms; 128 channels on 56x56 (16 samples)
-    20.0 ms per tap, 30.0 ms banded, hence the bound.
-    """
-    (kw, sw, dw), wo = (geom.kernel_size[-1], geom.stride[-1], geom.dilation[-1]), \
-        geom.out_size[-1]
-    width = (wo - 1) * sw + (kw - 1) * dw + 1
-    return geom.ndim == 2 and width <= BANDED_SPAN * kw * sw
-
-
-# Columns of the banded matrix per tap (and per unit of stride) up to which the banded
-# products beat the per-tap loops (see banded).
-BANDED_SPAN = 16
-
-
-def _band(w, geom, groups: int, dtype, width: int) -> np.ndarray:
-    """Banded kernel matrices ``(G, k_h * width, M * W_out)``:
-    ``B[g, i*width + s_w*o + d_w*j, m*W_out + o] = w[g*M + m, 0, i, j]``."""
-    (kh, kw), sw, dw = geom.kernel_size, geom.stride[1], geom.dilation[1]
-    wo = geom.out_size[1]
-    mult = w.shape[0] // groups
-    band = np.zeros((groups, kh, width, mult, wo), dtype=dtype)
-    wk = w.reshape(groups, mult, kh, kw).astype(dtype, copy=False)
-    o = np.arange(wo)
-    for j in range(kw):            # advanced indices first: (W_out, G, k_h, M)
-        band[:, :, sw * o + dw * j, :, o] = wk[:, :, :, j].transpose(0, 2, 1)[None]
-    return band.reshape(groups, kh * width, mult * wo)
-
-
-def forward_banded(x, w, geom, dtype, budget=None) -> np.ndarray:
-    """:func:`forward` of a 2-D depthwise layer as one matrix product per channel.
-
-    Output row ``h`` of sample ``n`` and channel ``g`` reads input rows
-    ``s_h*h + d_h*i`` (``i < k_h``) of the zero-padded ``x``; laid side by side they are a
-    row of ``k_h * width`` values (``width`` the columns any window reads), and the whole
-    output row is that row times the banded matrix of :func:`_band`, which places the
-    taps of each output column. So per block of channels one batched product
-    ``rows (G_b, N*H_out, k_h*width) @ band (G_b, k_h*width, M*W_out)`` gives every output,
-    moved to ``(N, C_out, H_out, W_out)`` by one copy. The products multiply ``width / k_w``
-    times more zeros than taps, which is why :func:`banded` keeps this to short rows.
-    """
-    n, groups = x.shape[:2]
-    mult = w.shape[0] // groups
-    (kh, _kw), (sh, sw), (dh, dw) = geom.kernel_size, geom.stride, geom.dilation
-    ho, wo = geom.out_size
-    height = (ho - 1) * sh + (kh - 1) * dh + 1                 # rows any window reads
-    width = (wo - 1) * sw + (geom.kernel_size[1] - 1) * dw + 1
-    pads = tuple((lo, size - lo - n_in) for (lo, _hi), size, n_in
-                 in zip(geom.padding, (height, width), geom.in_size))
-    band = _band(w, geom, groups, dtype, width)
-    y = np.empty((n, groups, mult, ho, wo), dtype=dtype)
-    k = kh * width
-    cost = 2 * n * ho * k * mult * wo * groups
-    # per channel and sample: the padded input, its rows side by side, the product
-    per_unit = (height * width + ho * k + ho * mult * wo) * dtype.itemsize
-    plan = _plan(groups, (1,), n * per_unit, x.nbytes + y.nbytes, budget, cost=cost)
-    largest = max(gb.stop - gb.start for gb, _ in plan)
-
-    def scratch():
-        return (np.empty(largest * n * height * width, dtype=dtype),
-                np.empty(largest * n * ho * k, dtype=dtype),
-                np.empty(largest * n * ho * mult * wo, dtype=dtype))
-
-    def work(block, bufs):
-        gb, _ = block
-        g = gb.stop - gb.start
-        xp = fill(x[:, gb], pads, (2, 3),
-                  bufs[0][: n * g * height * width].reshape(n, g, height, width))
-        s_n, s_g, s_h, s_w = xp.strides
-        view = np.lib.stride_tricks.as_strided(
-            xp, (g, n, ho, kh, width), (s_g, s_n, sh * s_h, dh * s_h, s_w), writeable=False)
-        rows = bufs[1][: g * n * ho * k].reshape(g, n, ho, kh, width)
-        np.copyto(rows, view)
-        prod = bufs[2][: g * n * ho * mult * wo].reshape(g, n * ho, mult * wo)
-        np.matmul(rows.reshape(g, n * ho, k), band[gb], out=prod)
-        np.copyto(y[:, gb], prod.reshape(g, n, ho, mult, wo).transpose(1, 0, 3, 2, 4))
-
-    run_blocks(plan, work, scratch, cost=cost)
-    return y.reshape(n, groups * mult, ho, wo)
 
 
 def _dy_on_grid(dy_block, geom, grid: _Grid, buf) -> np.ndarray:

@@ -32,7 +32,7 @@ threads in :mod:`convbp._threads`):
   channels: each of its taps is one broadcast multiply-add, on the flattened stride
   phases of ``x``; in 2-D with short output rows, the forward pass is instead one
   product per channel with a banded matrix that places the taps along a row
-  (:mod:`convbp._depthwise`, :func:`convbp._depthwise.banded`).
+  (:mod:`convbp._depthwise`, :mod:`convbp._banded`).
 * Few channels per group (first layers with 1-3 channels, grouped layers with a few
   channels per group): the channels-last columns would be copied in runs of a few
   values. A shape rule (:func:`convbp._fastconv.channels_first`) then copies them
@@ -63,6 +63,7 @@ import math
 
 import numpy as np
 
+from . import _banded as banded
 from . import _depthwise as depthwise
 from . import _fastconv as fc
 from ._types import Gradients
@@ -161,8 +162,7 @@ def _forward(x: np.ndarray, w: np.ndarray, b, geom: ConvGeometry, groups: int,
     if x.shape[0] == 0:            # an empty batch: nothing to compute
         return np.zeros((0, w.shape[0], *geom.out_size), dtype=dtype)
     if _is_depthwise(w.shape, groups):
-        y = (depthwise.forward_banded if depthwise.banded(geom) else depthwise.forward)(
-            x, w, geom, dtype)
+        y = (banded if banded.banded(geom) else depthwise).forward(x, w, geom, dtype)
     elif _is_pointwise(geom):      # y[n, g] = wmat[g] @ x[n, g]
         y = np.empty((x.shape[0], w.shape[0], *geom.out_size), dtype=dtype)
         fc.pointwise(_kernel_matrix(w, groups, dtype), _grouped(x, groups, dtype),

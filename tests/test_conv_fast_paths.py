@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import convbp
-from convbp import _depthwise as depthwise
+from convbp import _banded as banded
 from convbp import _fastconv as fc
 from convbp import convolution, reference
 from convbp.geometry import conv_geometry, conv_transpose_geometry, input_phases
@@ -119,17 +119,17 @@ def test_blocks_of_any_size(c, budget, dx_path, layout, monkeypatch):
 
 @pytest.mark.parametrize("c", DEPTHWISE_POINTWISE, ids=str)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("forward", ["banded", "per-tap"])
-def test_depthwise_and_pointwise(c, dtype, forward, monkeypatch):
+@pytest.mark.parametrize("path", ["banded", "per-tap"])
+def test_depthwise_and_pointwise(c, dtype, path, monkeypatch):
     """Both depthwise forward passes (banded products for short 2-D rows, per-tap
     multiply-adds) on every case, in several blocks (of samples, of channels)."""
     monkeypatch.setattr(fc, "CHUNK_BYTES", 300)
-    if forward == "per-tap":
-        monkeypatch.setattr(depthwise, "BANDED_SPAN", 0)
+    if path == "per-tap":
+        monkeypatch.setattr(banded, "BANDED_SPAN", 0)
     _check_all(c, dtype)
 
 
-@pytest.mark.parametrize("size,kernel,stride,banded", [
+@pytest.mark.parametrize("size,kernel,stride,expected", [
     ((14, 14), (5, 5), 1, True),          # short rows: products with a banded matrix
     ((28, 28), (3, 3), 2, True),
     ((40, 40), (3, 3), 1, True),          # 42 columns, 14 per tap
@@ -139,9 +139,9 @@ def test_depthwise_and_pointwise(c, dtype, forward, monkeypatch):
     ((33,), (3,), 1, False),              # 1-D and 3-D: per-tap
     ((6, 6, 6), (3, 3, 3), 1, False),
 ])
-def test_depthwise_forward_shape_rule(size, kernel, stride, banded):
+def test_depthwise_banded_shape_rule(size, kernel, stride, expected):
     geom = conv_geometry("conv", size, kernel, stride=stride, padding=1)
-    assert depthwise.banded(geom) is banded
+    assert banded.banded(geom) is expected
 
 
 def test_paths_are_taken():
