@@ -93,12 +93,25 @@ def windows(a: np.ndarray, start, step, count, taps, tap_step, groups: int) -> n
         if not (o > 0 and t > 0 and st >= 0 and st + sp * (o - 1) + ts * (t - 1) < sz):
             raise RuntimeError(f"convbp internal error: window {st}+{sp}*o+{ts}*j reads outside "
                                f"[0, {sz}) for o < {o}, j < {t}")
-    base = a[(slice(None), *(slice(st, None) for st in start))]
-    s_n, *s_sp, s_c = base.strides
+    s_n, *s_sp, s_c = a.strides
     c_b = c // groups
     shape = (groups, n, *count, *taps, c_b)
     strides = (c_b * s_c, s_n, *(sp * s for sp, s in zip(step, s_sp)),
                *(ts * s for ts, s in zip(tap_step, s_sp)), s_c)
+    return _view(a, start, 1, shape, strides)
+
+
+def _view(a: np.ndarray, start, first: int, shape, strides) -> np.ndarray:
+    """Read-only view of ``a`` from index ``start`` of its axes ``first, first+1, ...``
+    (the other axes from 0), of ``shape`` and byte ``strides`` (the caller checked the
+    bounds). A contiguous ``a`` lends its buffer to ``np.ndarray`` directly: ten times
+    cheaper than ``as_strided`` (0.6 against 5.5 us a call; small layers make dozens)."""
+    if a.flags.c_contiguous:
+        offset = sum(st * s for st, s in zip(start, a.strides[first:]))
+        view = np.ndarray(shape, a.dtype, a, offset, strides)
+        view.flags.writeable = False
+        return view
+    base = a[(slice(None),) * first + tuple(slice(st, None) for st in start)]
     return as_strided(base, shape, strides, writeable=False)
 
 
@@ -117,13 +130,12 @@ def windows_cf(a: np.ndarray, start, step, count, taps, tap_step, groups: int) -
         if not (o > 0 and t > 0 and st >= 0 and st + sp * (o - 1) + ts * (t - 1) < sz):
             raise RuntimeError(f"convbp internal error: window {st}+{sp}*o+{ts}*j reads outside "
                                f"[0, {sz}) for o < {o}, j < {t}")
-    base = a[(slice(None), slice(None), *(slice(st, None) for st in start))]
-    s_n, s_c, *s_sp = base.strides
+    s_n, s_c, *s_sp = a.strides
     c_b = c // groups
     shape = (groups, c_b, *taps, n, *count)
     strides = (c_b * s_c, s_c, *(ts * s for ts, s in zip(tap_step, s_sp)), s_n,
                *(sp * s for sp, s in zip(step, s_sp)))
-    return as_strided(base, shape, strides, writeable=False)
+    return _view(a, start, 2, shape, strides)
 
 
 def channels_first(c_b: int, groups: int, step, count, taps, tap_step) -> bool:

@@ -201,6 +201,35 @@ def conv_geometry(op: str, in_size, kernel_size, stride=1, padding=0, dilation=1
     >>> geom.out_size, geom.remainder, geom.dx_padding
     ((3, 3), (1, 1), ((2, 3), (2, 3)))
     """
+    key = (op, in_size, kernel_size, stride, padding, dilation)
+    key = key if _plain(key) else None
+    if key is not None:
+        geom = _GEOMETRIES.get(key)
+        if geom is not None:
+            return geom
+    geom = _conv_geometry(op, in_size, kernel_size, stride, padding, dilation)
+    if key is not None:
+        if len(_GEOMETRIES) >= 512:          # a bounded memo: start afresh
+            _GEOMETRIES.clear()
+        _GEOMETRIES[key] = geom
+    return geom
+
+
+# conv_geometry of arguments already seen (small layers call it several times a step;
+# validating costs 20 us). Keyed only by plain ints, strings and tuples of them:
+# True == 1, yet stride=True must still be refused.
+_GEOMETRIES: dict = {}
+
+
+def _plain(v) -> bool:
+    """Does ``v`` hold only ints (not bools), strings and tuples of them? Anything else
+    (lists, bools, NumPy integers) is left uncached, so that its validation runs every
+    time."""
+    t = type(v)
+    return t is int or t is str or (t is tuple and all(_plain(u) for u in v))
+
+
+def _conv_geometry(op, in_size, kernel_size, stride, padding, dilation) -> ConvGeometry:
     in_size = tuple(int(n) for n in in_size)
     kernel_size = tuple(int(k) for k in kernel_size)
     nd = len(in_size)

@@ -2,6 +2,8 @@
 
 import itertools
 
+import numpy as np
+
 import pytest
 
 from convbp.geometry import (
@@ -142,3 +144,18 @@ def test_same_padding_gives_ceil_n_over_s_outputs(s, d):
 def test_same_padding_errors():
     with pytest.raises(ValueError, match="same_padding: stride must be a positive int, got 0"):
         same_padding(5, 3, 0)
+
+
+def test_conv_geometry_memo_keeps_validating():
+    """conv_geometry remembers plain arguments it has seen (the same object comes back),
+    but never lets a cached int answer for a bool, a list or a NumPy integer."""
+    from convbp import geometry
+    first = conv_geometry("conv", (9, 9), (3, 3), 2, 1, 1)
+    assert conv_geometry("conv", (9, 9), (3, 3), 2, 1, 1) is first
+    for bad in (True, (True, 2)):
+        with pytest.raises(TypeError, match="stride"):
+            conv_geometry("conv", (9, 9), (3, 3), bad, 1, 1)
+    assert conv_geometry("conv", [9, 9], [3, 3], [2, 2], 1, 1) == first      # uncached
+    assert conv_geometry("conv", (9, 9), (3, 3), np.int64(2), 1, 1) == first
+    geometry._GEOMETRIES.clear()
+    assert conv_geometry("conv", (9, 9), (3, 3), 2, 1, 1) == first
