@@ -187,9 +187,11 @@ def blocks(n: int, count, bytes_per_position: int, budget: int | None = None,
     return [(slice(i, i + 1), slice(a, b)) for i in range(n) for a, b in zip(cuts, cuts[1:])]
 
 
-def _largest(view: np.ndarray, plan) -> int:
-    """Elements in the largest block of ``view`` (``(G, N, *count, ...)``) under ``plan``."""
-    return max(view[:, nb, rb].size for nb, rb in plan)
+def _positions(plan, n: int, count) -> int:
+    """Output positions in the largest block of ``plan`` (:func:`blocks`) of ``n`` samples
+    of ``count`` outputs: times ``G * K``, the size of its column buffer."""
+    rest = math.prod(count[1:])
+    return rest * max(len(range(n)[nb]) * len(range(count[0])[rb]) for nb, rb in plan)
 
 
 def _plan(n: int, count, bytes_per_position: int, operand_bytes: int, budget=None,
@@ -306,9 +308,9 @@ def correlate(terms, budget=None, share: int = 2) -> None:
                      cost=total, share=share)
         jobs += [(t, view, block) for block in plan]
         if t.pads is not None:
-            pad_size = max(pad_size, max(a[nb].size for nb, _ in plan))
-        largest = max(_cf_block(view, len(t.taps), nb, rb).size for nb, rb in plan) \
-            if t.channels_first else _largest(view, plan)
+            samples = max(len(range(a.shape[0])[nb]) for nb, _ in plan)
+            pad_size = max(pad_size, samples * (a.size // a.shape[0]))
+        largest = groups * k * _positions(plan, a.shape[0], t.count)
         cols_size, rows_size = max(cols_size, largest), max(rows_size, largest // k * c_a)
     dtype = terms[0].a.dtype
 
@@ -389,10 +391,7 @@ def weight_grad(a, dy, start, step, count, taps, tap_step, groups: int,
         view = windows(a, start, step, count, taps, tap_step, groups)
     plan = _plan(a.shape[0], count, groups * k * a.itemsize, a.nbytes + dy.nbytes, budget,
                  cost=2 * dy.size * k)
-    if channels_first:
-        size = max(_cf_block(view, len(taps), nb, rb).size for nb, rb in plan)
-    else:
-        size = _largest(view, plan)
+    size = groups * k * _positions(plan, a.shape[0], count)
 
     def scratch():
         return (np.empty(size, dtype=a.dtype), np.empty(size // k * c_a, dtype=a.dtype),
