@@ -121,8 +121,9 @@ def test_blocks_of_any_size(c, budget, dx_path, layout, monkeypatch):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("path", ["banded", "per-tap"])
 def test_depthwise_and_pointwise(c, dtype, path, monkeypatch):
-    """Both depthwise forward passes (banded products for short 2-D rows, per-tap
-    multiply-adds) on every case, in several blocks (of samples, of channels)."""
+    """Both depthwise paths on every case, in several blocks (of samples, of channels):
+    for short 2-D rows banded forward products and a channel-major weight gradient, else
+    per-tap multiply-adds and per-sample contractions."""
     monkeypatch.setattr(fc, "CHUNK_BYTES", 300)
     if path == "per-tap":
         monkeypatch.setattr(banded, "BANDED_SPAN", 0)
