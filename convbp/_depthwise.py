@@ -11,21 +11,21 @@ of :mod:`convbp.geometry`; the choice of this path is described in
     dw[g*M + i, 0, m]       = sum_{n,o} dy[n, g*M + i, o] * x_pad[n, g, s*o + d*m]
 
 where ``M = C_out / groups`` is the channel multiplier. (For 2-D layers with short
-output rows, :func:`convbp._banded.banded`, the forward pass is computed differently,
-as matrix products with a banded kernel matrix, :mod:`convbp._banded`, and the weight
-gradient as dot products over whole blocks of samples, :func:`weight_grad`.) NumPy runs such
-loops fast only along long contiguous rows, and the rows of an image are short (14
-values on 14x14). So every spatial axis is first split into its ``s`` stride phases (row ``s*u + rho`` of the
-padded input goes to phase ``rho``, row ``u``; each phase is ``P = ceil(padded / s)``
-rows long), which turns each tap into a shift ``q = (d*m) // s`` within phase
-``rho = (d*m) % s``; and the outputs are laid on the grid of the phases (output ``o``
-at flat position ``o_1 P_2 ... + o_2 ...``). A tap is then one run of the flattened
-phase, read (forward, ``dw``) or added to (``dx``) in one long row per sample and
-channel. The grid's extra positions of ``y`` are dropped at the end; those of ``dy`` are
-zero, so they add nothing. (At stride > 1 the input gradient adds to strided windows
+output rows, :func:`convbp._banded.banded`, the forward pass is computed differently, as
+matrix products with a banded kernel matrix, :mod:`convbp._banded`, and the weight
+gradient as dot products over whole blocks of samples, :func:`weight_grad`.) NumPy runs
+such loops fast only along long contiguous rows, and the rows of an image are short (14
+values on 14x14). So every spatial axis is first split into its ``s`` stride phases (row
+``s*u + rho`` of the padded input goes to phase ``rho``, row ``u``; each phase is ``P =
+ceil(padded / s)`` rows long), which turns each tap into a shift ``q = (d*m) // s``
+within phase ``rho = (d*m) % s``; and the outputs are laid on the grid of the phases
+(output ``o`` at flat position ``o_1 P_2 ... + o_2 ...``). A tap is then one run of the
+flattened phase, read (forward, ``dw``) or added to (``dx``) in one long row per sample
+and channel. The grid's extra positions of ``y`` are dropped at the end; those of ``dy``
+are zero, so they add nothing. (At stride > 1 the input gradient adds to strided windows
 instead: splitting ``dx`` into phases and merging them back costs more.) Blocks of
-samples are shared out among the cores
-(:func:`convbp._threads.run_blocks`); NumPy releases the GIL in these loops.
+samples are shared out among the cores (:func:`convbp._threads.run_blocks`); NumPy
+releases the GIL in these loops.
 """
 
 from __future__ import annotations
