@@ -345,7 +345,8 @@ def test_input_gradient_pads_dy_per_block_when_the_padded_dy_would_outgrow_the_o
 @pytest.mark.parametrize("shape", [
     ((64, 6, 14, 14), (16, 6, 5, 5), {}),
     ((32, 16, 32, 32), (16, 16, 3, 3), dict(padding=1)),
-], ids=["5x5-on-14x14", "3x3-on-32x32"])
+    ((32, 16, 16, 16), (16, 16, 3, 3), dict(padding=2, dilation=2)),   # 2.10 before the
+], ids=["5x5-on-14x14", "3x3-on-32x32", "dilated-3x3"])                 # column budget
 def test_backward_peak_memory_of_small_layers(shape, monkeypatch):
     """conv_backward allocates at most 2 (x + dy) bytes, gradients included (tracemalloc,
     which sees NumPy's buffers), also on small images with a large kernel (whose padded
