@@ -304,7 +304,13 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int,
 def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     r"""N-d convolution (cross-correlation) as deep-learning frameworks define it.
 
-    .. math:: y_{i,j,o} = b_j + \sum_{c} \sum_m w_{j,c,m}\, x_{i,\,g C_{in}/G + c,\; s o + d m - p_{lo}}
+    .. math::
+
+        y_{i,j,o} &= b_j + \sum_{c,m} w_{j,c,m}\, x_{i,c',a}
+
+        c' &= g\,C_{in}/G + c
+
+        a &= s o + d m - p_{lo}
 
     where ``g`` is the group of output channel ``j`` and ``c`` runs over its input channels,
     and reads outside the input return zero (padding). Derived in :ref:`forward-arithmetic`.
@@ -361,11 +367,14 @@ def conv_backward(dy, x, w, *, stride=1, padding=0, dilation=1, groups=1, input_
     ``y = conv(x, w, b, ...)``, returns
 
     .. math::
-        \frac{\partial L}{\partial x_{i,c,a}} = \sum_{j,o,m:\ s o + d m - p_{lo} = a}
-            \delta_{i,j,o}\, w_{j,c,m}, \qquad
-        \frac{\partial L}{\partial w_{j,c,m}} = \sum_{i,o} \delta_{i,j,o}\,
-            x_{i,c,\,s o + d m - p_{lo}}, \qquad
-        \frac{\partial L}{\partial b_j} = \sum_{i,o} \delta_{i,j,o}
+
+        \frac{\partial L}{\partial x_{i,c,a}} &= \sum_{j,o,m:\ s o + d m - p_{lo} = a}
+            \delta_{i,j,o}\, w_{j,c,m}
+
+        \frac{\partial L}{\partial w_{j,c,m}} &= \sum_{i,o} \delta_{i,j,o}\,
+            x_{i,c,\,s o + d m - p_{lo}}
+
+        \frac{\partial L}{\partial b_j} &= \sum_{i,o} \delta_{i,j,o}
 
     (one group; with groups, ``j`` runs over the output channels of ``c``'s group).
 

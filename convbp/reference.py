@@ -72,8 +72,11 @@ def _windows(shape: tuple, geom: ConvGeometry):
 def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     r"""Convolution (cross-correlation, as in PyTorch) by explicit loops.
 
-    .. math:: y_{i,j,o} = b_j + \sum_{c \in \text{group}(g)} \sum_m
-              w_{j,\,c - g C_{in}/G,\,m}\; x_{i,\,c,\; s o + d m - p_{lo}}
+    .. math::
+
+        y_{i,j,o} &= b_j + \sum_{c,m} w_{j,\,c - g C_{in}/G,\,m}\; x_{i,c,a}
+
+        a &= s o + d m - p_{lo}, \quad c \in \text{group}(g)
 
     (sample ``i``, output channel ``j``, input channel ``c``), with reads in the padding
     equal to zero. Output channel ``j`` belongs to group ``g = j // c_out_g`` and reads

@@ -29,8 +29,10 @@ def softmax_cross_entropy(logits, labels):
     r"""Mean cross-entropy of the softmax of ``logits`` against integer ``labels``.
 
     .. math::
-        L = \frac1N \sum_i \Bigl(\log \sum_j e^{z_{ij}} - z_{i,y_i}\Bigr), \qquad
-        \frac{\partial L}{\partial z_{ij}} = \frac1N\Bigl(\operatorname{softmax}(z_i)_j
+
+        L &= \frac1N \sum_i \Bigl(\log \sum_j e^{z_{ij}} - z_{i,y_i}\Bigr)
+
+        \frac{\partial L}{\partial z_{ij}} &= \frac1N\Bigl(\operatorname{softmax}(z_i)_j
             - [j = y_i]\Bigr)
 
     Computed stably: the row maximum is subtracted before exponentiating, so large

@@ -6,7 +6,7 @@ output is :math:`\partial L/\partial X` (``dx``, length ``n``). A transposed
 convolution (:func:`convbp.conv_transpose`) with stride ``s``, padding ``(p_lo, p_hi)``
 and dilation ``d`` sends entry :math:`\delta_o` to the output positions
 
-.. math:: a = s\,o + d\,m - p_{lo}, \qquad m = 0, \dots, k-1,
+.. math:: a = s\,o + d\,m - p_{lo}, \quad m = 0, \dots, k-1,
 
 each scaled by the kernel tap ``w_m``; the output is the sum of these copies, cut to
 ``0 <= a < n`` (the padding removes rows). Its length
