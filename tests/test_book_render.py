@@ -7,7 +7,8 @@ aborted, waits until MathJax has typeset the page, and checks what the reader se
 MathJax typeset the math (from the copy inside the site, not a CDN), no formula failed
 to typeset, no cell shows an error or a traceback, every image loaded, no JavaScript
 error, no request left the site, no script is listed twice, the page does not scroll
-sideways, and the API reference's stylesheet touches no other page.
+sideways, no display formula is wider than its box, and the API reference's stylesheet
+touches no other page.
 
 Skipped only when Chromium or playwright is not installed (``.ci/run`` installs both).
 """
@@ -87,7 +88,11 @@ JS_WIDTHS = """() => {
   }
   const right = (sel) => Math.max(0, ...Array.from(document.querySelectorAll(sel)).map(
       (e) => e.getBoundingClientRect().right));
+  const math = Array.from(document.querySelectorAll('mjx-container[display="true"]'))
+    .filter((c) => c.scrollWidth > c.clientWidth + 4)
+    .map((c) => [c.scrollWidth, c.clientWidth, (c.textContent || '').slice(0, 40)]);
   return {scroll: document.documentElement.scrollWidth, inner: inner, wide: wide.slice(0, 5),
+          math: math,
           signatures: document.querySelectorAll('dl.py > dt.sig').length,
           api: [right('dl.py > dt.sig > *'), right('#api-reference :is(h2, h3) code'),
                 right('#api-reference dl.field-list > dd :is(code, a, strong, em)')]};
@@ -158,9 +163,11 @@ def test_page_renders_offline(site, browser, page):
         assert not src.startswith(("http:", "https:", "//")), f"remote image {src}"
         assert (html_file.parent / src.split("#")[0]).resolve().exists(), f"missing image {src}"
     assert not seen["broken_images"], f"images that did not load: {seen['broken_images']}"
-    # nothing makes a phone scroll sideways (long formulas and code scroll in their box)
+    # nothing makes a phone scroll sideways (code scrolls in its box), and every display
+    # formula fits its box (wide ones are split onto aligned lines)
     widths = seen["widths"]
     assert widths["scroll"] <= widths["inner"] == PHONE["width"], widths
+    assert not widths["math"], f"display formulas wider than a phone: {widths['math']}"
     if page == API_PAGE:         # long signatures, module headings, field lists wrap
         assert widths["signatures"] > 50 and max(widths["api"]) <= widths["inner"], widths
     # the API reference's stylesheet (added to every page) styles that page only
