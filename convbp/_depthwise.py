@@ -271,20 +271,20 @@ def _phase_split_cm(x, geom, grid: _Grid, buf) -> np.ndarray:
 def weight_grad(dy, x, w_shape, geom, dtype, budget=None) -> np.ndarray:
     """``dw[g*M + i, 0, m] = sum_{n,o} dy[n, g*M + i, o] * x_pad[n, g, s*o + d*m]``.
 
-    Per block of samples, ``x`` split into its stride phases and ``dy`` laid on the
-    output grid (zeros between the outputs), both channel-major with the samples end to
-    end (``(G, ., m * prod(P))``): tap ``m`` is then one dot product per channel and
-    output, ``dy[g, i] . x[g, phase, f_m:]`` over the whole block (a batched matrix-vector
+    Short rows (the shape rule :func:`convbp._banded.banded`): per block of samples,
+    ``x`` split into its stride phases and ``dy`` laid on the phases' grid (zeros
+    between the outputs), both channel-major with the samples end to end
+    (``(G, ., m * prod(P))``); tap ``m`` is then one dot product per channel and output,
+    ``dy[g, i] . x[g, phase, f_m:]`` over the whole block (a batched matrix-vector
     product, at BLAS speed), whose shifted run stays inside each sample wherever ``dy``
-    is not zero. Each thread sums its blocks; the threads' sums are added in order.
-    That is for short rows (the shape rule :func:`convbp._banded.banded`); on long rows
-    the per-sample ``einsum`` of :func:`_weight_grad_per_sample` is faster. Measured
-    (interleaved runs, whole ``conv_backward``): 3x3 stride 2 on 28x28, 32 channels 10.4
-    -> 9.0 ms; 5x5 on 14x14, 64 channels 22.4 -> 20.2 ms; 3x3 on 56x56, 128 channels
-    45.1 -> 51.0 ms (hence the rule).
+    is not zero. Long rows: per tap and block, one ``einsum`` of ``dy`` on each sample's
+    output grid with a run of the flattened stride phase of ``x`` (module docstring),
+    faster there. Measured (interleaved runs, whole ``conv_backward``, block form
+    against ``einsum``): 3x3 stride 2 on 28x28, 32 channels 10.4 -> 9.0 ms; 5x5 on
+    14x14, 64 channels 22.4 -> 20.2 ms; 3x3 on 56x56, 128 channels 45.1 -> 51.0 ms
+    (hence the rule). Each thread sums its blocks; the threads' sums are added in order.
     """
-    if not banded(geom):
-        return _weight_grad_per_sample(dy, x, w_shape, geom, dtype, budget)
+    whole_blocks = banded(geom)
     n, groups = x.shape[:2]
     mult = w_shape[0] // groups
     grid = _grid(geom)
@@ -293,23 +293,30 @@ def weight_grad(dy, x, w_shape, geom, dtype, budget=None) -> np.ndarray:
     taps = math.prod(geom.kernel_size)
     cost = ELEMENTWISE_COST * 2 * dyg.size * taps
     # the buffers of a sample: x in phases (twice at stride > 1: padded, then split) and
-    # dy on the grid of the phases
-    per_sample = groups * ((1 + (grid.phases > 1)) * grid.phases * grid.flat
-                           + mult * grid.flat) * dtype.itemsize
-    plan = _plan(n, (1,), per_sample, x.nbytes + dyg.nbytes, budget, cost=cost)
+    # dy on the phases' grid (whole blocks) or on the outputs' grid (per sample)
+    x_len = (1 + (grid.phases > 1)) * grid.phases * grid.flat
+    dy_len = mult * (grid.flat if whole_blocks else grid.rows)
+    plan = _plan(n, (1,), groups * (x_len + dy_len) * dtype.itemsize,
+                 x.nbytes + dyg.nbytes, budget, cost=cost)
     largest = max(nb.stop - nb.start for nb, _ in plan)
     tails = tuple((0, p - o) for p, o in zip(grid.size, geom.out_size))
 
     def scratch():
         return (np.zeros((groups, mult, taps), dtype=dtype),
-                np.empty(largest * groups * (1 + (grid.phases > 1)) * grid.phases * grid.flat,
-                         dtype=dtype),
-                np.empty(largest * groups * mult * grid.flat, dtype=dtype),
+                np.empty(largest * groups * x_len, dtype=dtype),
+                np.empty(largest * groups * dy_len, dtype=dtype),
                 np.empty((groups, mult, 1), dtype=dtype))
 
     def work(block, bufs):
         nb, _ = block
         dw, x_buf, dy_buf, part = bufs
+        if not whole_blocks:
+            xph = _phase_split(x[nb], geom, grid, x_buf)
+            d = _dy_on_grid(dyg[nb], geom, grid, dy_buf)[..., :grid.length]    # (m, G, M, L)
+            for t, (phase, off) in enumerate(grid.taps):
+                dw[:, :, t] += np.einsum("ngil,ngl->gi", d,
+                                         xph[:, :, phase, off:off + grid.length])
+            return
         m = nb.stop - nb.start
         length = m * grid.flat
         xph = _phase_split_cm(x[nb], geom, grid, x_buf)                    # (G, phases, L)
@@ -317,48 +324,8 @@ def weight_grad(dy, x, w_shape, geom, dtype, budget=None) -> np.ndarray:
                  dy_buf[: groups * mult * length].reshape(groups, mult, m, *grid.size))
         d = d.reshape(groups, mult, length)
         for t, (phase, off) in enumerate(grid.taps):
-            run = length - off
-            np.matmul(d[:, :, :run], xph[:, phase, off:, None], out=part)
+            np.matmul(d[:, :, :length - off], xph[:, phase, off:, None], out=part)
             dw[:, :, t] += part[:, :, 0]
-
-    shares = run_blocks(plan, work, scratch, cost=cost)
-    dw = shares[0][0]
-    for share in shares[1:]:
-        dw += share[0]
-    return dw.reshape(w_shape)
-
-
-def _weight_grad_per_sample(dy, x, w_shape, geom, dtype, budget=None) -> np.ndarray:
-    """:func:`weight_grad` on long rows: per tap and block of samples, one ``einsum`` of
-    ``dy`` on each sample's output grid (zeros between the outputs) with a run of the
-    flattened stride phase of ``x`` (module docstring); each thread sums its blocks,
-    and the threads' sums are added in order."""
-    n, groups = x.shape[:2]
-    mult = w_shape[0] // groups
-    grid = _grid(geom)
-    dyg = dy.reshape(n, groups, mult, *geom.out_size).astype(dtype, copy=False)
-    taps = math.prod(geom.kernel_size)
-    cost = ELEMENTWISE_COST * 2 * dyg.size * taps
-    # the buffers of a sample: x in phases (twice at stride > 1: padded, then split) and
-    # dy on the output grid
-    per_sample = groups * ((1 + (grid.phases > 1)) * grid.phases * grid.flat
-                           + mult * grid.rows) * dtype.itemsize
-    plan = _plan(n, (1,), per_sample, x.nbytes + dyg.nbytes, budget, cost=cost)
-    largest = max(nb.stop - nb.start for nb, _ in plan)
-    size = grid.length
-
-    def scratch():
-        return (np.zeros((groups, mult, taps), dtype=dtype),
-                np.empty(largest * groups * grid.phases * grid.flat, dtype=dtype),
-                np.empty(largest * groups * mult * grid.rows, dtype=dtype))
-
-    def work(block, bufs):
-        nb, _ = block
-        dw, x_buf, dy_buf = bufs
-        xph = _phase_split(x[nb], geom, grid, x_buf)
-        d = _dy_on_grid(dyg[nb], geom, grid, dy_buf)[..., :size]          # (m, G, M, L)
-        for t, (phase, off) in enumerate(grid.taps):
-            dw[:, :, t] += np.einsum("ngil,ngl->gi", d, xph[:, :, phase, off:off + size])
 
     shares = run_blocks(plan, work, scratch, cost=cost)
     dw = shares[0][0]
