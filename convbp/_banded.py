@@ -26,8 +26,6 @@ stride 2 on 28x28: ``dw`` 7.5 -> 7.8 ms, ``dx`` 5.2 -> 6.4 ms).
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -55,30 +53,13 @@ def banded(geom) -> bool:
     ms, on 40x40 (16 samples) 11.6 -> 7.9 ms, stride 2 on 56x56 23.3 -> 17.9 ms; 128
     channels on 56x56 (16 samples) 20.0 ms per tap, 30.0 ms banded, hence the bound.
     """
-    if geom.ndim != 2:
-        return False
-    kw, sw, dw = geom.kernel_size[1], geom.stride[1], geom.dilation[1]
-    width = (geom.out_size[1] - 1) * sw + (kw - 1) * dw + 1
-    return width <= BANDED_SPAN * kw * sw
+    return geom.ndim == 2 and _reach(geom, 1) <= BANDED_SPAN * geom.kernel_size[1] * geom.stride[1]
 
 
-class _Rows(NamedTuple):
-    """Where the rows ``R`` of a geometry come from (module docstring)."""
-
-    height: int          # padded input rows any window reads
-    width: int           # padded input columns any window reads
-    pads: tuple          # (lo, hi) per dimension: x -> the (height, width) region
-    k: int               # k_h * width: the length of one row of R
-
-
-def _rows_geometry(geom) -> _Rows:
-    (kh, kw), (sh, sw), (dh, dw) = geom.kernel_size, geom.stride, geom.dilation
-    ho, wo = geom.out_size
-    height = (ho - 1) * sh + (kh - 1) * dh + 1
-    width = (wo - 1) * sw + (kw - 1) * dw + 1
-    pads = tuple((lo, size - lo - n) for (lo, _hi), size, n
-                 in zip(geom.padding, (height, width), geom.in_size))   # hi < 0: a crop
-    return _Rows(height, width, pads, kh * width)
+def _reach(geom, axis: int) -> int:
+    """Padded input rows (``axis`` 0) or columns (1) that the windows read."""
+    return ((geom.out_size[axis] - 1) * geom.stride[axis]
+            + (geom.kernel_size[axis] - 1) * geom.dilation[axis] + 1)
 
 
 def _band(w, geom, groups: int, dtype, width: int) -> np.ndarray:
@@ -94,51 +75,43 @@ def _band(w, geom, groups: int, dtype, width: int) -> np.ndarray:
     return band.reshape(groups, kh * width, mult * wo)
 
 
-def _rows(x, gb: slice, geom, r: _Rows, pad_buf, rows_buf) -> np.ndarray:
-    """``R`` of channels ``gb``: ``(G_b, N*H_out, K)`` in ``rows_buf`` (the padded
-    channels in ``pad_buf``)."""
-    n, g = x.shape[0], gb.stop - gb.start
-    kh, sh, dh = geom.kernel_size[0], geom.stride[0], geom.dilation[0]
-    ho = geom.out_size[0]
-    xp = fill(x[:, gb], r.pads, (2, 3),
-              pad_buf[: n * g * r.height * r.width].reshape(n, g, r.height, r.width))
-    s_n, s_g, s_h, s_w = xp.strides
-    view = as_strided(xp, (g, n, ho, kh, r.width), (s_g, s_n, sh * s_h, dh * s_h, s_w),
-                      writeable=False)
-    rows = rows_buf[: g * n * ho * r.k].reshape(g, n, ho, kh, r.width)
-    np.copyto(rows, view)
-    return rows.reshape(g, n * ho, r.k)
-
-
-def _plan_channels(groups, n, per_channel_sample, operand_bytes, budget, cost):
-    """Blocks of channels (all samples each) for :func:`convbp._threads.run_blocks`."""
-    plan = _plan(groups, (1,), n * per_channel_sample, operand_bytes, budget, cost=cost)
-    return plan, max(gb.stop - gb.start for gb, _ in plan)
-
-
 def forward(x, w, geom, dtype, budget=None) -> np.ndarray:
-    """``y = R @ B`` per channel (module docstring); ``w`` is ``(G*M, 1, k_h, k_w)``."""
+    """``y[g] = R[g] @ B[g]`` per channel (module docstring); ``w`` is
+    ``(G*M, 1, k_h, k_w)``. Per block of channels: ``x`` padded (or cropped) to the
+    region the windows read, its rows laid side by side into ``R`` (one strided copy),
+    one batched product, one copy to ``(N, C_out, H_out, W_out)``."""
     n, groups = x.shape[:2]
     mult = w.shape[0] // groups
+    kh, sh, dh = geom.kernel_size[0], geom.stride[0], geom.dilation[0]
     ho, wo = geom.out_size
-    r = _rows_geometry(geom)
-    band = _band(w, geom, groups, dtype, r.width)
+    height, width = _reach(geom, 0), _reach(geom, 1)
+    pads = tuple((lo, size - lo - n_in) for (lo, _hi), size, n_in
+                 in zip(geom.padding, (height, width), geom.in_size))   # hi < 0: a crop
+    k = kh * width
+    band = _band(w, geom, groups, dtype, width)
     y = np.empty((n, groups, mult, ho, wo), dtype=dtype)
-    cost = 2 * n * ho * r.k * mult * wo * groups
-    per = (r.height * r.width + ho * r.k + ho * mult * wo) * dtype.itemsize
-    plan, largest = _plan_channels(groups, n, per, x.nbytes + y.nbytes, budget, cost)
+    cost = 2 * n * ho * k * mult * wo * groups
+    # per channel: the padded input, its rows side by side, the product (all samples)
+    per_channel = n * (height * width + ho * k + ho * mult * wo) * dtype.itemsize
+    plan = _plan(groups, (1,), per_channel, x.nbytes + y.nbytes, budget, cost=cost)
+    largest = max(gb.stop - gb.start for gb, _ in plan)
 
     def scratch():
-        return (np.empty(largest * n * r.height * r.width, dtype=dtype),
-                np.empty(largest * n * ho * r.k, dtype=dtype),
+        return (np.empty(largest * n * height * width, dtype=dtype),
+                np.empty(largest * n * ho * k, dtype=dtype),
                 np.empty(largest * n * ho * mult * wo, dtype=dtype))
 
     def work(block, bufs):
         gb, _ = block
         g = gb.stop - gb.start
-        rows = _rows(x, gb, geom, r, bufs[0], bufs[1])
+        xp = fill(x[:, gb], pads, (2, 3),
+                  bufs[0][: n * g * height * width].reshape(n, g, height, width))
+        s_n, s_g, s_h, s_w = xp.strides
+        rows = bufs[1][: g * n * ho * k].reshape(g, n, ho, kh, width)
+        np.copyto(rows, as_strided(xp, rows.shape, (s_g, s_n, sh * s_h, dh * s_h, s_w),
+                                   writeable=False))
         prod = bufs[2][: g * n * ho * mult * wo].reshape(g, n * ho, mult * wo)
-        np.matmul(rows, band[gb], out=prod)
+        np.matmul(rows.reshape(g, n * ho, k), band[gb], out=prod)
         np.copyto(y[:, gb], prod.reshape(g, n, ho, mult, wo).transpose(1, 0, 3, 2, 4))
 
     run_blocks(plan, work, scratch, cost=cost)

@@ -74,26 +74,41 @@ def _grid(geom) -> _Grid:
                  geom.out_size[0] * place[0], length, tuple(taps))
 
 
-def _phase_split(x, geom, grid: _Grid, buf) -> np.ndarray:
-    """``x`` ``(m, G, *in)`` zero-padded and split into its stride phases:
-    ``(m, G, prod(stride), prod(P))`` in ``buf``."""
+def _phase_split(x, geom, grid: _Grid, buf, channel_major: bool = False) -> np.ndarray:
+    """``x`` ``(m, G, *in)`` zero-padded and split into its stride phases, in the front of
+    ``buf``: ``(m, G, prod(stride), prod(P))``, or with ``channel_major``
+    ``(G, prod(stride), m * prod(P))`` (the samples of the block end to end). At stride
+    > 1 the padded ``x`` goes into ``buf`` after the phases (:func:`_x_length`)."""
     m, groups = x.shape[:2]
     ext = tuple(p * s for p, s in zip(grid.size, geom.stride))       # padded, rounded up
     pads = tuple((lo, e - n - lo) for (lo, _hi), e, n in zip(geom.padding, ext, x.shape[2:]))
     nd = len(ext)
+    axes = tuple(range(2, 2 + nd))
+    lead = (groups, m) if channel_major else (m, groups)
+    src = x.swapaxes(0, 1) if channel_major else x
+    size = m * groups * grid.phases * grid.flat
     if grid.phases == 1:
-        out = buf[: m * groups * grid.flat].reshape(m, groups, *ext)
-        fill(x, pads, tuple(range(2, 2 + nd)), out)
-        return out.reshape(m, groups, 1, grid.flat)
-    whole = buf[: m * groups * grid.flat * grid.phases]
-    padded = fill(x, pads, tuple(range(2, 2 + nd)),
-                  np.empty((m, groups, *ext), dtype=buf.dtype))
-    split = padded.reshape(m, groups, *(v for p, s in zip(grid.size, geom.stride)
-                                        for v in (p, s)))
-    order = (0, 1, *range(3, 3 + 2 * nd, 2), *range(2, 2 + 2 * nd, 2))
-    out = whole.reshape(m, groups, *geom.stride, *grid.size)
-    np.copyto(out, split.transpose(order))
+        out = fill(src, pads, axes, buf[:size].reshape(*lead, *ext))
+    else:
+        padded = fill(src, pads, axes, buf[size:2 * size].reshape(*lead, *ext))
+        split = padded.reshape(*lead, *(v for p, s in zip(grid.size, geom.stride)
+                                         for v in (p, s)))
+        odd, even = range(3, 3 + 2 * nd, 2), range(2, 2 + 2 * nd, 2)
+        if channel_major:      # (G, *stride, m, *P)
+            out = buf[:size].reshape(groups, *geom.stride, m, *grid.size)
+            np.copyto(out, split.transpose(0, *odd, 1, *even))
+        else:                  # (m, G, *stride, *P)
+            out = buf[:size].reshape(m, groups, *geom.stride, *grid.size)
+            np.copyto(out, split.transpose(0, 1, *odd, *even))
+    if channel_major:
+        return out.reshape(groups, grid.phases, m * grid.flat)
     return out.reshape(m, groups, grid.phases, grid.flat)
+
+
+def _x_length(grid: _Grid) -> int:
+    """Values of ``buf`` per sample and channel that :func:`_phase_split` uses: the
+    phases, and at stride > 1 the padded ``x`` besides."""
+    return (1 + (grid.phases > 1)) * grid.phases * grid.flat
 
 
 def _phase_merge(dxph, geom, grid: _Grid, dx) -> None:
@@ -134,7 +149,7 @@ def forward(x, w, geom, dtype, budget=None) -> np.ndarray:
     size = grid.length
 
     def scratch():
-        return (np.empty(largest * groups * grid.phases * grid.flat, dtype=dtype),
+        return (np.empty(largest * groups * _x_length(grid), dtype=dtype),
                 np.empty((largest, groups, mult, grid.rows), dtype=dtype),
                 np.empty((largest, groups, mult, size), dtype=dtype))
 
@@ -245,29 +260,6 @@ def _input_grad_strided(dyg, wk, geom, dtype, cost, budget) -> np.ndarray:
     return np.ascontiguousarray(dxp[(slice(None), slice(None), *geom.unpadded())])
 
 
-def _phase_split_cm(x, geom, grid: _Grid, buf) -> np.ndarray:
-    """:func:`_phase_split` channel-major, the samples of the block end to end:
-    ``(G, prod(stride), m * prod(P))`` in the front of ``buf`` (at stride > 1 the padded
-    ``x`` goes into the same amount of ``buf`` after it)."""
-    m, groups = x.shape[:2]
-    ext = tuple(p * s for p, s in zip(grid.size, geom.stride))       # padded, rounded up
-    pads = tuple((lo, e - n - lo) for (lo, _hi), e, n in zip(geom.padding, ext, x.shape[2:]))
-    nd = len(ext)
-    size = groups * m * grid.phases * grid.flat
-    if grid.phases == 1:
-        out = buf[:size].reshape(groups, m, *ext)
-        fill(x.swapaxes(0, 1), pads, tuple(range(2, 2 + nd)), out)
-        return out.reshape(groups, 1, m * grid.flat)
-    padded = fill(x.swapaxes(0, 1), pads, tuple(range(2, 2 + nd)),
-                  buf[size:2 * size].reshape(groups, m, *ext))
-    split = padded.reshape(groups, m, *(v for p, s in zip(grid.size, geom.stride)
-                                        for v in (p, s)))
-    order = (0, *range(3, 3 + 2 * nd, 2), 1, *range(2, 2 + 2 * nd, 2))
-    out = buf[:size].reshape(groups, *geom.stride, m, *grid.size)
-    np.copyto(out, split.transpose(order))
-    return out.reshape(groups, grid.phases, m * grid.flat)
-
-
 def weight_grad(dy, x, w_shape, geom, dtype, budget=None) -> np.ndarray:
     """``dw[g*M + i, 0, m] = sum_{n,o} dy[n, g*M + i, o] * x_pad[n, g, s*o + d*m]``.
 
@@ -294,7 +286,7 @@ def weight_grad(dy, x, w_shape, geom, dtype, budget=None) -> np.ndarray:
     cost = ELEMENTWISE_COST * 2 * dyg.size * taps
     # the buffers of a sample: x in phases (twice at stride > 1: padded, then split) and
     # dy on the phases' grid (whole blocks) or on the outputs' grid (per sample)
-    x_len = (1 + (grid.phases > 1)) * grid.phases * grid.flat
+    x_len = _x_length(grid)
     dy_len = mult * (grid.flat if whole_blocks else grid.rows)
     plan = _plan(n, (1,), groups * (x_len + dy_len) * dtype.itemsize,
                  x.nbytes + dyg.nbytes, budget, cost=cost)
@@ -319,7 +311,7 @@ def weight_grad(dy, x, w_shape, geom, dtype, budget=None) -> np.ndarray:
             return
         m = nb.stop - nb.start
         length = m * grid.flat
-        xph = _phase_split_cm(x[nb], geom, grid, x_buf)                    # (G, phases, L)
+        xph = _phase_split(x[nb], geom, grid, x_buf, channel_major=True)   # (G, phases, L)
         d = fill(dyg[nb].transpose(1, 2, 0, *range(3, 3 + nd)), tails, tuple(range(3, 3 + nd)),
                  dy_buf[: groups * mult * length].reshape(groups, mult, m, *grid.size))
         d = d.reshape(groups, mult, length)

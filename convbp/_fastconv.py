@@ -89,16 +89,22 @@ def windows(a: np.ndarray, start, step, count, taps, tap_step, groups: int) -> n
     of each group, ``(positions, taps * C_b)``, one group after the other.
     """
     n, *size, c = a.shape
-    for st, sp, o, t, ts, sz in zip(start, step, count, taps, tap_step, size):
-        if not (o > 0 and t > 0 and st >= 0 and st + sp * (o - 1) + ts * (t - 1) < sz):
-            raise RuntimeError(f"convbp internal error: window {st}+{sp}*o+{ts}*j reads outside "
-                               f"[0, {sz}) for o < {o}, j < {t}")
+    _check_reach(start, step, count, taps, tap_step, size)
     s_n, *s_sp, s_c = a.strides
     c_b = c // groups
     shape = (groups, n, *count, *taps, c_b)
     strides = (c_b * s_c, s_n, *(sp * s for sp, s in zip(step, s_sp)),
                *(ts * s for ts, s in zip(tap_step, s_sp)), s_c)
     return _view(a, start, 1, shape, strides)
+
+
+def _check_reach(start, step, count, taps, tap_step, size) -> None:
+    """Refuse windows ``start + step*o + tap_step*j`` that would read outside ``[0, size)``
+    (an internal error: the callers derive them from a checked geometry)."""
+    for st, sp, o, t, ts, sz in zip(start, step, count, taps, tap_step, size):
+        if not (o > 0 and t > 0 and st >= 0 and st + sp * (o - 1) + ts * (t - 1) < sz):
+            raise RuntimeError(f"convbp internal error: window {st}+{sp}*o+{ts}*j reads outside "
+                               f"[0, {sz}) for o < {o}, j < {t}")
 
 
 def _view(a: np.ndarray, start, first: int, shape, strides) -> np.ndarray:
@@ -126,10 +132,7 @@ def windows_cf(a: np.ndarray, start, step, count, taps, tap_step, groups: int) -
     few channels.
     """
     n, c, *size = a.shape
-    for st, sp, o, t, ts, sz in zip(start, step, count, taps, tap_step, size):
-        if not (o > 0 and t > 0 and st >= 0 and st + sp * (o - 1) + ts * (t - 1) < sz):
-            raise RuntimeError(f"convbp internal error: window {st}+{sp}*o+{ts}*j reads outside "
-                               f"[0, {sz}) for o < {o}, j < {t}")
+    _check_reach(start, step, count, taps, tap_step, size)
     s_n, s_c, *s_sp = a.strides
     c_b = c // groups
     shape = (groups, c_b, *taps, n, *count)
@@ -446,9 +449,7 @@ def scatter(dy, wmat_t, acc, start, step, count, taps, tap_step, budget=None) ->
     n = dy.shape[0]
     plan = _plan(n, count, groups * k * dy.itemsize, dy.nbytes + acc.nbytes, budget,
                  cost=2 * dy.size * k)
-    per_row = math.prod(count[1:])
-    size = per_row * groups * k * max(dy[nb].shape[0] * ((rb.stop or count[0]) - (rb.start or 0))
-                                      for nb, rb in plan)
+    size = groups * k * _positions(plan, n, count)
     acc_g = acc.reshape(n, groups, c_b, *acc.shape[2:])
 
     def work(block, bufs):

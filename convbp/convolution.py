@@ -44,10 +44,12 @@ threads in :mod:`convbp._threads`):
   waking a thread and sharing the GIL with it would cost more than it saves.
   So does col2im whose strided adds are small
   (:data:`convbp._fastconv.SCATTER_ADD_ELEMENTS`): two threads would queue for the GIL.
-* Memory: the column buffers of all threads stay within half of the operands, and when
-  the zero-padded ``dy`` of the stride phases would outgrow ``x`` and ``dy`` together
-  (large kernels on small images), each block pads its own samples of ``dy``, so that
-  ``conv_backward`` allocates about ``2 (x + dy)`` bytes at most.
+* Memory: the column buffers of all threads stay within half of the operands, and in
+  the gradients within what :data:`MEMORY_BOUND` ``(x + dy)`` leaves besides the padded
+  copies and gradients held (:func:`_column_budget`); when the zero-padded ``dy`` of the
+  stride phases would outgrow ``x`` and ``dy`` together (large kernels on small
+  images), each block pads its own samples of ``dy``. So ``conv_backward`` allocates
+  about ``2 (x + dy)`` bytes at most.
 
 Every choice is a rule on shapes, never a timing: the same call always takes the same
 path and gives the same bits.
